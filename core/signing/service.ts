@@ -1,0 +1,198 @@
+import { Clock, Context, Effect, Either, Layer, Option } from "effect"
+import { hexToBytes, isHexOfLength } from "../shared/hex.js"
+import { randomHex, randomUuid } from "../shared/random.js"
+import { normalizeXOnlyPubkey } from "../shared/pubkey.js"
+import type { StoreUnavailable } from "../shared/errors.js"
+import { GatewaySigner } from "../../ports/gateway-signer.js"
+import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
+import { type SessionFilter, SessionStore } from "../../ports/session-store.js"
+import * as Ceremony from "./ceremony.machine.js"
+import { challengeMessage } from "./challenge.js"
+import {
+  InvalidSignature,
+  PubkeyMismatch,
+  SessionNotFound,
+  type SigningError
+} from "./errors.js"
+import * as Machine from "./machine.js"
+import type { Challenge, IntentData, Session, SessionStatus, SessionType, SigningEvent, XOnlyPubkey } from "./model.js"
+
+export interface SigningSettings {
+  readonly sessionTtlMs: number
+  readonly challengeTtlMs: number
+}
+
+export interface SweepReport {
+  readonly expired_sessions: number
+  readonly timed_out_ceremonies: number
+}
+
+type Fails<A> = Effect.Effect<A, SigningError | StoreUnavailable>
+
+/** Session and challenge use cases: load, decide with the machine, save atomically, log what happened. */
+export class SessionService extends Context.Tag("relaygate/SessionService")<
+  SessionService,
+  {
+    readonly create: (input: {
+      readonly user_pubkey: string
+      readonly session_type: SessionType
+      readonly intent_data: IntentData
+    }) => Fails<Session>
+    readonly get: (sessionId: string) => Fails<Session>
+    readonly issueChallenge: (sessionId: string) => Fails<{ readonly session: Session; readonly challenge: Challenge }>
+    readonly respond: (sessionId: string, input: { readonly signature: string; readonly user_pubkey: string }) => Fails<Session>
+    readonly complete: (sessionId: string, resultData: unknown) => Fails<Session>
+    readonly fail: (sessionId: string, reason: string) => Fails<Session>
+    readonly list: (filter: SessionFilter) => Effect.Effect<ReadonlyArray<Session>, StoreUnavailable>
+    readonly stats: () => Effect.Effect<Readonly<Record<SessionStatus, number>>, StoreUnavailable>
+    /** Expires overdue sessions and fails ceremonies past their deadlines. */
+    readonly sweep: () => Effect.Effect<SweepReport, StoreUnavailable>
+  }
+>() {}
+
+export const logEvents = (events: ReadonlyArray<SigningEvent>) =>
+  Effect.forEach(events, (e) => Effect.logInfo(e._tag).pipe(Effect.annotateLogs(e)), { discard: true })
+
+/**
+ * Runs a machine transition as one atomic store step, after letting time-based
+ * transitions win: a session past its deadline is saved as expired (and its
+ * ceremony as timed out) before the command is even considered.
+ */
+export const transition = <E, D extends Machine.Decision>(
+  store: Context.Tag.Service<SessionStore>,
+  sessionId: string,
+  decide: (s: Session, now: number) => Either.Either<D, E>
+) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    type Outcome = { readonly events: ReadonlyArray<SigningEvent>; readonly result: Either.Either<D, E> }
+    const outcome = yield* store.modify<Outcome, E>(sessionId, (s) => {
+      const timedOut = Option.orElse(Machine.expireIfDue(s, now), () => Ceremony.timeoutIfDue(s, now))
+      if (Option.isSome(timedOut)) {
+        const d = timedOut.value
+        return Either.right([d.session, { events: d.events, result: decide(d.session, now) }] as const)
+      }
+      return Either.map(decide(s, now), (d) => [d.session, { events: d.events, result: Either.right(d) }] as const)
+    })
+    yield* logEvents(outcome.events)
+    const decision = yield* outcome.result
+    if (decision.events !== outcome.events) yield* logEvents(decision.events)
+    return decision
+  })
+
+export const make = (settings: SigningSettings) =>
+  Effect.gen(function*() {
+    const store = yield* SessionStore
+    const verifier = yield* SchnorrVerifier
+    const gateway = yield* GatewaySigner
+
+    const get = Effect.fn("SessionService.get")(function*(sessionId: string) {
+      return yield* Option.match(yield* store.get(sessionId), {
+        onNone: () => Effect.fail(new SessionNotFound({ session_id: sessionId })),
+        onSome: Effect.succeed
+      })
+    })
+
+    return SessionService.of({
+      create: Effect.fn("SessionService.create")(function*(input) {
+        const now = yield* Clock.currentTimeMillis
+        // The edge has already checked the format; this is the domain's own guard.
+        const pubkey = normalizeXOnlyPubkey(input.user_pubkey) as XOnlyPubkey
+        const decision = yield* Machine.create({
+          session_id: yield* randomUuid,
+          user_pubkey: pubkey,
+          session_type: input.session_type,
+          intent_data: input.intent_data,
+          ttl_ms: settings.sessionTtlMs
+        }, now)
+        yield* store.insert(decision.session)
+        yield* logEvents(decision.events)
+        return decision.session
+      }),
+
+      get,
+
+      issueChallenge: Effect.fn("SessionService.issueChallenge")(function*(sessionId: string) {
+        const cmd = {
+          challenge_id: yield* randomUuid,
+          nonce: yield* randomHex(16),
+          gateway_pubkey: gateway.pubkey,
+          ttl_ms: settings.challengeTtlMs
+        }
+        const d = yield* transition(store, sessionId, (s, now) => Machine.issueChallenge(s, cmd, now))
+        return { session: d.session, challenge: d.session.challenge! }
+      }),
+
+      respond: Effect.fn("SessionService.respond")(function*(sessionId: string, input) {
+        const now = yield* Clock.currentTimeMillis
+        const session = yield* get(sessionId)
+        const userPubkey = normalizeXOnlyPubkey(input.user_pubkey)
+        if (userPubkey === undefined) return yield* new PubkeyMismatch({ session_id: sessionId })
+        // Every state, expiry and key check runs on the loaded session before
+        // the (comparatively expensive) signature verification.
+        const live = Option.isNone(Machine.expireIfDue(session, now))
+        const challenge = session.challenge
+        if (live) {
+          const probe = Machine.respond(session, {
+            challenge_id: challenge?.challenge_id ?? "",
+            user_pubkey: userPubkey,
+            signature: input.signature,
+            valid: true
+          }, now)
+          if (Either.isLeft(probe)) return yield* probe.left
+        }
+        // An expired session skips verification; the transition below saves it
+        // as expired and answers SessionExpired.
+        const valid = live && challenge !== null && isHexOfLength(input.signature, 64) &&
+          (yield* verifier.verify(hexToBytes(input.signature), challengeMessage(challenge.challenge_data), hexToBytes(userPubkey)))
+        const d = yield* transition(store, sessionId, (s, at) =>
+          Machine.respond(s, {
+            challenge_id: challenge?.challenge_id ?? "",
+            user_pubkey: userPubkey,
+            signature: input.signature.toLowerCase(),
+            valid
+          }, at))
+        if (!d.accepted) {
+          return yield* new InvalidSignature({ session_id: sessionId, attempts_left: d.attempts_left })
+        }
+        return d.session
+      }),
+
+      complete: Effect.fn("SessionService.complete")(function*(sessionId: string, resultData: unknown) {
+        return (yield* transition(store, sessionId, (s, now) => Machine.complete(s, resultData, now))).session
+      }),
+
+      fail: Effect.fn("SessionService.fail")(function*(sessionId: string, reason: string) {
+        return (yield* transition(store, sessionId, (s, now) => Machine.fail(s, reason, now))).session
+      }),
+
+      list: Effect.fn("SessionService.list")(function*(filter: SessionFilter) {
+        return yield* store.list(filter)
+      }),
+
+      stats: Effect.fn("SessionService.stats")(function*() {
+        return yield* store.countByStatus()
+      }),
+
+      sweep: Effect.fn("SessionService.sweep")(function*() {
+        const now = yield* Clock.currentTimeMillis
+        let expired = 0
+        let timedOut = 0
+        for (const s of yield* store.listSweepable(now)) {
+          const outcome = yield* store.modify(s.session_id, (cur) =>
+            Option.match(Option.orElse(Machine.expireIfDue(cur, now), () => Ceremony.timeoutIfDue(cur, now)), {
+              onNone: () => Either.right([cur, [] as ReadonlyArray<SigningEvent>] as const),
+              onSome: (d) => Either.right([d.session, d.events] as const)
+            })
+          ).pipe(Effect.catchTag("SessionNotFound", () => Effect.succeed([] as ReadonlyArray<SigningEvent>)))
+          if (outcome.length === 0) continue
+          if (s.status === "signing") timedOut++
+          else expired++
+          yield* logEvents(outcome)
+        }
+        return { expired_sessions: expired, timed_out_ceremonies: timedOut }
+      })
+    })
+  })
+
+export const layer = (settings: SigningSettings) => Layer.effect(SessionService, make(settings))

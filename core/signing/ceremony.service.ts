@@ -8,22 +8,32 @@ import { SessionStore } from "../../ports/session-store.js"
 import { buildOffchainTx, selectInputs, validateOffchainTx } from "./ark-tx.js"
 import * as Ceremony from "./ceremony.machine.js"
 import { challengeMessage, intentHash } from "./challenge.js"
-import { CeremonyStepFailed, type SigningError } from "./errors.js"
+import {
+  type CeremonyNotFound,
+  CeremonyStepFailed,
+  type InvalidSessionState,
+  type SessionExpired,
+  type SessionNotFound,
+  type StepOutOfOrder
+} from "./errors.js"
 import { type CeremonyArtifacts, type Session, STEP_COUNT, STEP_TIMEOUT_MS } from "./model.js"
 import { logEvents, transition } from "./service.js"
 
-type Fails<A> = Effect.Effect<A, SigningError | StoreUnavailable>
+type Command<A, E = never> = Effect.Effect<
+  A,
+  E | SessionNotFound | SessionExpired | InvalidSessionState | CeremonyNotFound | StoreUnavailable
+>
 
 /** The 6-step ceremony: runs steps through arkd, enforces order and deadlines, survives restarts. */
 export class CeremonyService extends Context.Tag("relaygate/CeremonyService")<
   CeremonyService,
   {
     /** Starts the ceremony; with `auto` the gateway runs all six steps in the background. */
-    readonly start: (sessionId: string, options: { readonly auto: boolean }) => Fails<Session>
-    readonly status: (sessionId: string) => Fails<Session>
+    readonly start: (sessionId: string, options: { readonly auto: boolean }) => Command<Session>
+    readonly status: (sessionId: string) => Command<Session>
     /** Runs one step now and returns the session after it; a failed step fails with CeremonyStepFailed. */
-    readonly executeStep: (sessionId: string, step: number) => Fails<Session>
-    readonly cancel: (sessionId: string, reason: string) => Fails<Session>
+    readonly executeStep: (sessionId: string, step: number) => Command<Session, StepOutOfOrder | CeremonyStepFailed>
+    readonly cancel: (sessionId: string, reason: string) => Command<Session>
     /**
      * For ceremonies found in `signing` at start-up: fail those past a deadline,
      * re-run a step that was interrupted mid-way, and keep driving auto ones.

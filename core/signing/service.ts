@@ -9,10 +9,14 @@ import { type SessionFilter, SessionStore } from "../../ports/session-store.js"
 import * as Ceremony from "./ceremony.machine.js"
 import { challengeMessage } from "./challenge.js"
 import {
+  type ChallengeAlreadyUsed,
+  type ChallengeExpired,
+  type InvalidIntent,
   InvalidSignature,
+  type InvalidSessionState,
   PubkeyMismatch,
-  SessionNotFound,
-  type SigningError
+  type SessionExpired,
+  SessionNotFound
 } from "./errors.js"
 import * as Machine from "./machine.js"
 import type { Challenge, IntentData, Session, SessionStatus, SessionType, SigningEvent, XOnlyPubkey } from "./model.js"
@@ -27,7 +31,8 @@ export interface SweepReport {
   readonly timed_out_ceremonies: number
 }
 
-type Fails<A> = Effect.Effect<A, SigningError | StoreUnavailable>
+/** A command on an existing session: it may be missing, expired or in the wrong state. */
+type Command<A, E = never> = Effect.Effect<A, E | SessionNotFound | SessionExpired | InvalidSessionState | StoreUnavailable>
 
 /** Session and challenge use cases: load, decide with the machine, save atomically, log what happened. */
 export class SessionService extends Context.Tag("relaygate/SessionService")<
@@ -37,12 +42,15 @@ export class SessionService extends Context.Tag("relaygate/SessionService")<
       readonly user_pubkey: string
       readonly session_type: SessionType
       readonly intent_data: IntentData
-    }) => Fails<Session>
-    readonly get: (sessionId: string) => Fails<Session>
-    readonly issueChallenge: (sessionId: string) => Fails<{ readonly session: Session; readonly challenge: Challenge }>
-    readonly respond: (sessionId: string, input: { readonly signature: string; readonly user_pubkey: string }) => Fails<Session>
-    readonly complete: (sessionId: string, resultData: unknown) => Fails<Session>
-    readonly fail: (sessionId: string, reason: string) => Fails<Session>
+    }) => Effect.Effect<Session, InvalidIntent | StoreUnavailable>
+    readonly get: (sessionId: string) => Effect.Effect<Session, SessionNotFound | StoreUnavailable>
+    readonly issueChallenge: (sessionId: string) => Command<{ readonly session: Session; readonly challenge: Challenge }>
+    readonly respond: (
+      sessionId: string,
+      input: { readonly signature: string; readonly user_pubkey: string }
+    ) => Command<Session, ChallengeExpired | ChallengeAlreadyUsed | InvalidSignature | PubkeyMismatch>
+    readonly complete: (sessionId: string, resultData: unknown) => Command<Session>
+    readonly fail: (sessionId: string, reason: string) => Command<Session>
     readonly list: (filter: SessionFilter) => Effect.Effect<ReadonlyArray<Session>, StoreUnavailable>
     readonly stats: () => Effect.Effect<Readonly<Record<SessionStatus, number>>, StoreUnavailable>
     /** Expires overdue sessions and fails ceremonies past their deadlines. */
@@ -55,8 +63,9 @@ export const logEvents = (events: ReadonlyArray<SigningEvent>) =>
 
 /**
  * Runs a machine transition as one atomic store step, after letting time-based
- * transitions win: a session past its deadline is saved as expired (and its
- * ceremony as timed out) before the command is even considered.
+ * transitions win: a session past its deadline is saved as expired and the
+ * command answered SessionExpired; a ceremony past its deadline is saved as
+ * failed before the command is considered.
  */
 export const transition = <E, D extends Machine.Decision>(
   store: Context.Tag.Service<SessionStore>,
@@ -65,9 +74,14 @@ export const transition = <E, D extends Machine.Decision>(
 ) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    type Outcome = { readonly events: ReadonlyArray<SigningEvent>; readonly result: Either.Either<D, E> }
+    type Outcome = { readonly events: ReadonlyArray<SigningEvent>; readonly result: Either.Either<D, E | SessionExpired> }
     const outcome = yield* store.modify<Outcome, E>(sessionId, (s) => {
-      const timedOut = Option.orElse(Machine.expireIfDue(s, now), () => Ceremony.timeoutIfDue(s, now))
+      const expired = Machine.expireIfDue(s, now)
+      if (Option.isSome(expired)) {
+        const d = expired.value
+        return Either.right([d.session, { events: d.events, result: Either.left(Machine.expiredError(s)) }] as const)
+      }
+      const timedOut = Ceremony.timeoutIfDue(s, now)
       if (Option.isSome(timedOut)) {
         const d = timedOut.value
         return Either.right([d.session, { events: d.events, result: decide(d.session, now) }] as const)

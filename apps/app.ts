@@ -1,0 +1,17 @@
+import { Effect, Layer, Logger } from "effect"
+import { ServerConfig } from "./config.js"
+import { ServeLive } from "./http/server.js"
+import { SigningJobsLive } from "./jobs.js"
+import { ArkSigningLive, IdentityLive, ReadinessLive } from "./layers.js"
+
+/** Module services and what the system routes report about them. */
+export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive).pipe(Layer.provideMerge(ArkSigningLive))
+
+/** Log lines at LOG_LEVEL and above. */
+export const LoggingLive = Layer.unwrapEffect(Effect.map(ServerConfig, ({ logLevel }) => Logger.minimumLogLevel(logLevel)))
+
+/** The bundled HTTP app with its background jobs. */
+export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive).pipe(
+  Layer.provide(ServicesLive),
+  Layer.provide(LoggingLive)
+)

@@ -1,0 +1,52 @@
+import { NodeRuntime } from "@effect/platform-node"
+import { Config, ConfigError, Console, Effect, Layer } from "effect"
+import { nip19 } from "nostr-tools"
+import { hexToBytes } from "../core/shared/hex.js"
+import { AppLive } from "./app.js"
+import { describeConfigError } from "./config.js"
+import { randomKeyHex } from "./layers.js"
+
+const USAGE = "usage: relaygate serve | worker | migrate | keygen"
+
+/** Start-up failures are one line naming the cause, then exit 1; never a stack trace. */
+const oneLine = (e: unknown): string =>
+  ConfigError.isConfigError(e)
+    ? `invalid configuration: ${describeConfigError(e)}`
+    : typeof e === "object" && e !== null && "message" in e && typeof e.message === "string" && e.message !== ""
+    ? e.message
+    : String(e)
+
+const exitWith = (code: number, line: string) =>
+  Console.error(`relaygate: ${line}`).pipe(Effect.zipRight(Effect.sync(() => { process.exitCode = code })))
+
+const serve = Layer.launch(AppLive)
+
+const worker = Effect.gen(function*() {
+  const relays = yield* Config.option(Config.string("NOSTR_RELAYS"))
+  if (relays._tag === "None") return yield* exitWith(1, "the worker needs NOSTR_RELAYS and NOSTR_PRIVATE_KEY")
+  return yield* exitWith(1, "the Nostr worker is not available in this build yet (issue 9)")
+})
+
+const migrate = Effect.gen(function*() {
+  const url = yield* Config.option(Config.string("DATABASE_URL"))
+  if (url._tag === "None") return yield* Console.log("DATABASE_URL is not set: memory stores need no migration")
+  return yield* exitWith(1, "MariaDB stores are not available in this build yet (issue 7)")
+})
+
+/** Prints a new secp256k1 key for GATEWAY_PRIVATE_KEY / NOSTR_PRIVATE_KEY, hex and NIP-19. */
+const keygen = Effect.gen(function*() {
+  const sk = yield* randomKeyHex
+  const { getPublicKey } = yield* Effect.promise(() => import("nostr-tools/pure"))
+  const pk = getPublicKey(hexToBytes(sk))
+  yield* Console.log(`private_key_hex=${sk}\nnsec=${nip19.nsecEncode(hexToBytes(sk))}\npubkey_hex=${pk}\nnpub=${nip19.npubEncode(pk)}`)
+})
+
+const commands: Record<string, Effect.Effect<unknown, unknown>> = { serve, worker, migrate, keygen }
+
+const command = commands[process.argv[2] ?? "serve"]
+
+const program: Effect.Effect<unknown> = command === undefined
+  ? exitWith(2, USAGE)
+  : command.pipe(Effect.catchAll((e) => exitWith(1, oneLine(e))))
+
+NodeRuntime.runMain(program, { disableErrorReporting: true })

@@ -1,0 +1,70 @@
+import { Config, type ConfigError, LogLevel, Redacted } from "effect"
+
+/**
+ * Every environment variable relaygate reads. Names and defaults are the
+ * operators' contract (ARCHITECTURE.md, "Configuration"); add new ones here in
+ * the same style and nowhere else.
+ */
+
+export const MODULE_NAMES = ["ark", "epochs", "clearing"] as const
+export type ModuleName = (typeof MODULE_NAMES)[number]
+
+const positiveInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "Expected a positive integer", validation: (n) => n > 0 }),
+    Config.withDefault(fallback)
+  )
+
+const list = (name: string) =>
+  Config.string(name).pipe(Config.map((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")))
+
+const hexKey = (name: string) =>
+  Config.option(
+    Config.string(name).pipe(
+      Config.validate({ message: "Expected 64 hex characters (a 32-byte secp256k1 private key)", validation: (s) => /^[0-9a-fA-F]{64}$/.test(s) }),
+      Config.map(Redacted.make)
+    )
+  )
+
+export const ServerConfig = Config.all({
+  port: Config.port("PORT").pipe(Config.withDefault(8000)),
+  modules: list("MODULES").pipe(
+    Config.validate({
+      message: `Expected a comma-separated subset of ${MODULE_NAMES.join(",")}`,
+      validation: (ms) => ms.length > 0 && ms.every((m) => (MODULE_NAMES as ReadonlyArray<string>).includes(m))
+    }),
+    Config.map((ms) => new Set(ms as ReadonlyArray<ModuleName>)),
+    Config.withDefault(new Set<ModuleName>(MODULE_NAMES))
+  ),
+  logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
+  adminApiKey: Config.option(Config.redacted("ADMIN_API_KEY")),
+  rateLimitEnabled: Config.boolean("RATE_LIMIT_ENABLED").pipe(Config.withDefault(true))
+})
+export type ServerConfig = Config.Config.Success<typeof ServerConfig>
+
+export const ArkConfig = Config.all({
+  sessionTimeoutMinutes: positiveInt("SESSION_TIMEOUT_MINUTES", 30),
+  challengeTimeoutMinutes: positiveInt("CHALLENGE_TIMEOUT_MINUTES", 5),
+  bitcoinNetwork: Config.literal("mainnet", "testnet", "signet", "regtest")("BITCOIN_NETWORK").pipe(
+    Config.withDefault("regtest" as const)
+  ),
+  gatewayPrivateKey: hexKey("GATEWAY_PRIVATE_KEY")
+})
+export type ArkConfig = Config.Config.Success<typeof ArkConfig>
+
+const leaves = (e: ConfigError.ConfigError): ReadonlyArray<{ readonly path: string; readonly message: string }> => {
+  switch (e._op) {
+    case "And":
+    case "Or":
+      return [...leaves(e.left), ...leaves(e.right)]
+    default:
+      return [{ path: e.path.join("_"), message: e.message }]
+  }
+}
+
+/** One line naming the variable, e.g. `PORT: Expected a network port value but received abc`. */
+export const describeConfigError = (e: ConfigError.ConfigError): string => {
+  const first = leaves(e)[0]
+  return first === undefined ? String(e) : `${first.path}: ${first.message}`
+}
+

@@ -1,0 +1,30 @@
+import { createServer } from "node:http"
+import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { ServerConfig } from "../config.js"
+import { RelaygateApi } from "./api.js"
+import { CeremonyLive } from "./ark/ceremony.handlers.js"
+import { SessionsLive } from "./ark/sessions.handlers.js"
+import { arkErrorBodies, errorBodiesLayer } from "./error-bodies.js"
+import { SystemLive } from "./system.handlers.js"
+
+/** Every route group with its handlers; needs the module services (apps/layers.ts). */
+export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
+  Layer.provide([SystemLive, SessionsLive, CeremonyLive]),
+  Layer.provide(errorBodiesLayer([arkErrorBodies]))
+)
+
+/** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json. */
+export const HttpAppLive = HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+  Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
+  Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs-json" })),
+  Layer.provide(ApiLive)
+)
+
+/** Node's HTTP server on PORT (0 picks a free port; the address is logged). */
+export const NodeServerLive = Layer.unwrapEffect(
+  Effect.map(ServerConfig, ({ port }) => NodeHttpServer.layer(createServer, { port }))
+)
+
+export const ServeLive = HttpAppLive.pipe(HttpServer.withLogAddress, Layer.provide(NodeServerLive))

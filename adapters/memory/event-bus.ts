@@ -1,0 +1,44 @@
+import { Effect, Layer, PubSub, Stream } from "effect"
+import { EventBus, type Topic } from "../../ports/event-bus.js"
+
+/** Events a subscriber may lag behind before it starts losing the oldest ones. */
+export const DEFAULT_CAPACITY = 1024
+
+/**
+ * In-process bus: one sliding PubSub per topic name. Sliding, not
+ * back-pressured, so a stalled WebSocket client can never block the ingest
+ * or clearing fibers that publish.
+ */
+export const make = (capacity: number = DEFAULT_CAPACITY) =>
+  Effect.sync(() => {
+    const hubs = new Map<string, PubSub.PubSub<unknown>>()
+    const hub = (name: string): Effect.Effect<PubSub.PubSub<unknown>> =>
+      Effect.suspend(() => {
+        const existing = hubs.get(name)
+        if (existing !== undefined) return Effect.succeed(existing)
+        return PubSub.sliding<unknown>(capacity).pipe(
+          Effect.map((created) => {
+            // Another fiber may have created the hub meanwhile; the first one wins.
+            if (!hubs.has(name)) hubs.set(name, created)
+            return hubs.get(name)!
+          })
+        )
+      })
+
+    return EventBus.of({
+      publish: <A, I>(topic: Topic<A, I>, event: A) =>
+        hub(topic.name).pipe(
+          Effect.flatMap((h) => PubSub.publish(h, event)),
+          Effect.asVoid,
+          Effect.withSpan("EventBus.publish", { attributes: { topic: topic.name } })
+        ),
+      subscribe: <A, I>(topic: Topic<A, I>) =>
+        hub(topic.name).pipe(
+          Effect.flatMap((h) => PubSub.subscribe(h)),
+          Effect.map((queue) => Stream.fromQueue(queue) as Stream.Stream<A>),
+          Effect.withSpan("EventBus.subscribe", { attributes: { topic: topic.name } })
+        )
+    })
+  })
+
+export const layer = Layer.effect(EventBus, make())

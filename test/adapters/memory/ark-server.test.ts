@@ -1,0 +1,4 @@
+import { layer } from "../../../adapters/memory/ark-server.js"
+import { arkServerContract } from "../../contracts/ark-server.js"
+
+arkServerContract("simulated arkd", layer())

@@ -1,0 +1,209 @@
+import { describe, expect, it } from "@effect/vitest"
+import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js"
+import { base64, hex } from "@scure/base"
+import { Transaction } from "@scure/btc-signer"
+import { Effect, Either, Fiber, type Layer, TestClock } from "effect"
+import { generatePrivateKey, make as makeSigner } from "../../adapters/crypto/gateway-signer.js"
+import { ArkServerSimulator } from "../../adapters/memory/ark-server.js"
+import { buildOffchainTx, isXOnlyKey, selectInputs, validateOffchainTx, vtxoScript } from "../../core/signing/ark-tx.js"
+import { ArkServer, type ArkVtxo } from "../../ports/ark-server.js"
+
+const randomPubkey = () => hex.encode(schnorr.getPublicKey(secp256k1.utils.randomSecretKey()))
+
+const asInput = (v: ArkVtxo) => ({ txid: v.txid, vout: v.vout, amount: v.amount, script: v.script })
+
+/** A funded owner (the gateway's signer) and a transfer it has built and signed, ready for SubmitTx. */
+const prepareTransfer = (opts: { readonly funds: ReadonlyArray<bigint>; readonly amount: bigint }) =>
+  Effect.gen(function*() {
+    const ark = yield* ArkServer
+    const sim = yield* ArkServerSimulator
+    const info = yield* ark.getInfo()
+    const signer = yield* makeSigner(yield* generatePrivateKey())
+    const funded = yield* Effect.forEach(opts.funds, (amount) => sim.fund(signer.pubkey, amount))
+    const recipient = randomPubkey()
+    const build = (amount: bigint, to: string, inputs: ReadonlyArray<ArkVtxo>) => {
+      const params = {
+        inputs: inputs.map(asInput),
+        ownerPubkey: signer.pubkey,
+        recipientPubkey: to,
+        amount,
+        serverPubkey: info.signerPubkey,
+        exitDelay: info.unilateralExitDelay
+      }
+      const built = Either.getOrThrow(buildOffchainTx({ ...params, dust: info.dust }))
+      const { arkTxid } = Either.getOrThrow(validateOffchainTx({ ...params, ...built }))
+      return { ...built, arkTxid }
+    }
+    const inputs = Either.getOrThrow(selectInputs(yield* ark.listVtxos(signer.pubkey), opts.amount))
+    const tx = build(opts.amount, recipient, inputs as ReadonlyArray<ArkVtxo>)
+    const signedArkTx = yield* signer.signPsbt(tx.arkTx)
+    return { ark, sim, info, signer, funded, recipient, inputs, tx, signedArkTx, build }
+  })
+
+/** The behaviour every ArkServer must have, driven through a simulator's controls. */
+export const arkServerContract = (name: string, layer: Layer.Layer<ArkServer | ArkServerSimulator>) =>
+  describe(`ArkServer contract: ${name}`, () => {
+    const run = <A, E>(effect: Effect.Effect<A, E, ArkServer | ArkServerSimulator>) => Effect.provide(effect, layer)
+
+    it.effect("getInfo describes the signer key and the rules VTXOs follow", () =>
+      run(Effect.gen(function*() {
+        const info = yield* (yield* ArkServer).getInfo()
+        expect(isXOnlyKey(info.signerPubkey)).toBe(true)
+        expect(info.dust).toBeGreaterThan(0n)
+        expect(info.unilateralExitDelay).toBeGreaterThan(0n)
+        expect(info.network).toBeTruthy()
+      })))
+
+    it.effect("listVtxos returns the owner's unspent VTXOs and no one else's", () =>
+      run(Effect.gen(function*() {
+        const ark = yield* ArkServer
+        const sim = yield* ArkServerSimulator
+        const info = yield* ark.getInfo()
+        const [alice, bob] = [randomPubkey(), randomPubkey()]
+        const a1 = yield* sim.fund(alice, 10_000n)
+        const a2 = yield* sim.fund(alice, 2_000n)
+        const b1 = yield* sim.fund(bob, 5_000n)
+        expect(a1.script).toBe(vtxoScript(alice, info.signerPubkey, info.unilateralExitDelay))
+        expect(new Set(yield* ark.listVtxos(alice))).toEqual(new Set([a1, a2]))
+        expect(yield* ark.listVtxos(bob)).toEqual([b1])
+        expect(yield* ark.listVtxos(randomPubkey())).toEqual([])
+        expect((yield* ark.listVtxos("nope").pipe(Effect.flip))._tag).toBe("ArkTxRejected")
+      })))
+
+    it.effect("submit then finalize moves the amount to the recipient and the change back to the owner", () =>
+      run(Effect.gen(function*() {
+        const t = yield* prepareTransfer({ funds: [6_000n, 4_000n, 3_000n], amount: 9_000n })
+        expect(t.inputs).toHaveLength(2)
+        const submitted = yield* t.ark.submitTx({ signedArkTx: t.signedArkTx, checkpointTxs: t.tx.checkpointTxs })
+        expect(submitted.arkTxid).toBe(t.tx.arkTxid)
+        expect(submitted.signedCheckpointTxs).toHaveLength(2)
+        // Reserved inputs are no longer offered, and nothing was created yet.
+        expect((yield* t.ark.listVtxos(t.signer.pubkey)).map((v) => v.amount)).toEqual([3_000n])
+        expect(yield* t.ark.listVtxos(t.recipient)).toEqual([])
+
+        const finalCheckpointTxs = yield* Effect.forEach(submitted.signedCheckpointTxs, t.signer.signPsbt)
+        yield* t.ark.finalizeTx({ arkTxid: submitted.arkTxid, finalCheckpointTxs })
+
+        const received = yield* t.ark.listVtxos(t.recipient)
+        expect(received).toEqual([expect.objectContaining({ txid: submitted.arkTxid, vout: 0, amount: 9_000n, pubkey: t.recipient, spent: false })])
+        const ownerNow = yield* t.ark.listVtxos(t.signer.pubkey)
+        expect(new Set(ownerNow.map((v) => v.amount))).toEqual(new Set([3_000n, 1_000n]))
+        expect(ownerNow.find((v) => v.amount === 1_000n)).toMatchObject({ txid: submitted.arkTxid, vout: 1 })
+        const all = yield* t.sim.vtxos()
+        for (const input of t.inputs) {
+          expect(all.find((v) => v.txid === input.txid && v.vout === input.vout)?.spent).toBe(true)
+        }
+      })))
+
+    it.effect("the final ark tx carries both the owner's and the server's signatures", () =>
+      run(Effect.gen(function*() {
+        const t = yield* prepareTransfer({ funds: [5_000n], amount: 5_000n })
+        const submitted = yield* t.ark.submitTx({ signedArkTx: t.signedArkTx, checkpointTxs: t.tx.checkpointTxs })
+        const tx = Transaction.fromPSBT(base64.decode(submitted.finalArkTx), { allowUnknownOutputs: true })
+        const signers = (tx.getInput(0).tapScriptSig ?? []).map(([{ pubKey }]) => hex.encode(pubKey))
+        expect(new Set(signers)).toEqual(new Set([t.signer.pubkey, t.info.signerPubkey]))
+        expect(tx.id).toBe(submitted.arkTxid)
+      })))
+
+    it.effect("submit and finalize are idempotent for the same ark tx", () =>
+      run(Effect.gen(function*() {
+        const t = yield* prepareTransfer({ funds: [8_000n], amount: 5_000n })
+        const first = yield* t.ark.submitTx({ signedArkTx: t.signedArkTx, checkpointTxs: t.tx.checkpointTxs })
+        const again = yield* t.ark.submitTx({ signedArkTx: t.signedArkTx, checkpointTxs: t.tx.checkpointTxs })
+        expect(again).toEqual(first)
+        const finalCheckpointTxs = yield* Effect.forEach(first.signedCheckpointTxs, t.signer.signPsbt)
+        yield* t.ark.finalizeTx({ arkTxid: first.arkTxid, finalCheckpointTxs })
+        yield* t.ark.finalizeTx({ arkTxid: first.arkTxid, finalCheckpointTxs })
+        expect(yield* t.ark.submitTx({ signedArkTx: t.signedArkTx, checkpointTxs: t.tx.checkpointTxs })).toEqual(first)
+        expect(yield* t.ark.listVtxos(t.recipient)).toHaveLength(1)
+        expect(yield* t.sim.vtxos()).toHaveLength(3)
+      })))
+
+    it.effect("a VTXO cannot be spent twice, whether the first spend is pending or final", () =>
+      run(Effect.gen(function*() {
+        const t = yield* prepareTransfer({ funds: [8_000n], amount: 5_000n })
+        const rival = t.build(6_000n, randomPubkey(), t.funded)
+        const signedRival = yield* t.signer.signPsbt(rival.arkTx)
+        const first = yield* t.ark.submitTx({ signedArkTx: t.signedArkTx, checkpointTxs: t.tx.checkpointTxs })
+        const whilePending = yield* t.ark.submitTx({ signedArkTx: signedRival, checkpointTxs: rival.checkpointTxs }).pipe(Effect.flip)
+        expect(whilePending).toMatchObject({ _tag: "ArkTxRejected", reason: expect.stringMatching(/already being spent/) })
+        const finalCheckpointTxs = yield* Effect.forEach(first.signedCheckpointTxs, t.signer.signPsbt)
+        yield* t.ark.finalizeTx({ arkTxid: first.arkTxid, finalCheckpointTxs })
+        const afterFinal = yield* t.ark.submitTx({ signedArkTx: signedRival, checkpointTxs: rival.checkpointTxs }).pipe(Effect.flip)
+        expect(afterFinal).toMatchObject({ _tag: "ArkTxRejected", reason: expect.stringMatching(/already spent/) })
+      })))
+
+    it.effect("concurrent submits of two txs spending one VTXO: exactly one is accepted", () =>
+      run(Effect.gen(function*() {
+        const t = yield* prepareTransfer({ funds: [8_000n], amount: 5_000n })
+        const rival = t.build(6_000n, randomPubkey(), t.funded)
+        const signedRival = yield* t.signer.signPsbt(rival.arkTx)
+        const results = yield* Effect.all([
+          Effect.either(t.ark.submitTx({ signedArkTx: t.signedArkTx, checkpointTxs: t.tx.checkpointTxs })),
+          Effect.either(t.ark.submitTx({ signedArkTx: signedRival, checkpointTxs: rival.checkpointTxs }))
+        ], { concurrency: "unbounded" })
+        expect(results.filter(Either.isRight)).toHaveLength(1)
+      })))
+
+    it.effect("an ark tx without a valid owner signature is rejected and reserves nothing", () =>
+      run(Effect.gen(function*() {
+        const t = yield* prepareTransfer({ funds: [8_000n], amount: 5_000n })
+        const unsigned = yield* t.ark.submitTx({ signedArkTx: t.tx.arkTx, checkpointTxs: t.tx.checkpointTxs }).pipe(Effect.flip)
+        expect(unsigned).toMatchObject({ _tag: "ArkTxRejected", reason: expect.stringMatching(/signature/) })
+
+        // The owner's signature from another ark tx over the same checkpoint does not sign this one.
+        const other = t.build(6_000n, t.recipient, t.funded)
+        const otherSig = Transaction.fromPSBT(base64.decode(yield* t.signer.signPsbt(other.arkTx)), { allowUnknownOutputs: true })
+          .getInput(0).tapScriptSig!
+        const forged = Transaction.fromPSBT(base64.decode(t.tx.arkTx), { allowUnknownOutputs: true })
+        forged.updateInput(0, { tapScriptSig: otherSig })
+        expect(forged.getInput(0).tapScriptSig).toHaveLength(1)
+        const rejected = yield* t.ark
+          .submitTx({ signedArkTx: base64.encode(forged.toPSBT()), checkpointTxs: t.tx.checkpointTxs })
+          .pipe(Effect.flip)
+        expect(rejected).toMatchObject({ _tag: "ArkTxRejected", reason: expect.stringMatching(/signature/) })
+        expect(yield* t.ark.listVtxos(t.signer.pubkey)).toEqual(t.funded)
+      })))
+
+    it.effect("finalize needs the owner's checkpoint signatures and a submitted ark tx", () =>
+      run(Effect.gen(function*() {
+        const t = yield* prepareTransfer({ funds: [8_000n], amount: 5_000n })
+        const unknown = yield* t.ark.finalizeTx({ arkTxid: "00".repeat(32), finalCheckpointTxs: [] }).pipe(Effect.flip)
+        expect(unknown).toMatchObject({ _tag: "ArkTxRejected", reason: expect.stringMatching(/never submitted/) })
+        const submitted = yield* t.ark.submitTx({ signedArkTx: t.signedArkTx, checkpointTxs: t.tx.checkpointTxs })
+        const serverOnly = yield* t.ark
+          .finalizeTx({ arkTxid: submitted.arkTxid, finalCheckpointTxs: submitted.signedCheckpointTxs })
+          .pipe(Effect.flip)
+        expect(serverOnly).toMatchObject({ _tag: "ArkTxRejected", reason: expect.stringMatching(/owner/) })
+        const missing = yield* t.ark.finalizeTx({ arkTxid: submitted.arkTxid, finalCheckpointTxs: [] }).pipe(Effect.flip)
+        expect(missing).toMatchObject({ _tag: "ArkTxRejected", reason: expect.stringMatching(/finalized/) })
+        expect(yield* t.ark.listVtxos(t.recipient)).toEqual([])
+        expect((yield* t.sim.vtxos()).every((v) => !v.spent)).toBe(true)
+      })))
+
+    it.effect("fail: every call fails with ArkServerUnavailable until the server is back", () =>
+      run(Effect.gen(function*() {
+        const ark = yield* ArkServer
+        const sim = yield* ArkServerSimulator
+        yield* sim.setBehaviour("fail")
+        const errors = yield* Effect.all([
+          Effect.flip(ark.getInfo()),
+          Effect.flip(ark.listVtxos(randomPubkey())),
+          Effect.flip(ark.submitTx({ signedArkTx: "", checkpointTxs: [] })),
+          Effect.flip(ark.finalizeTx({ arkTxid: "00".repeat(32), finalCheckpointTxs: [] }))
+        ])
+        for (const e of errors) expect(e._tag).toBe("ArkServerUnavailable")
+        yield* sim.setBehaviour("normal")
+        expect(isXOnlyKey((yield* ark.getInfo()).signerPubkey)).toBe(true)
+      })))
+
+    it.effect("hang: calls never complete, so the caller's timeout decides", () =>
+      run(Effect.gen(function*() {
+        const ark = yield* ArkServer
+        const sim = yield* ArkServerSimulator
+        yield* sim.setBehaviour("hang")
+        const call = yield* ark.getInfo().pipe(Effect.timeout("60 seconds"), Effect.flip, Effect.fork)
+        yield* TestClock.adjust("60 seconds")
+        expect((yield* Fiber.join(call))._tag).toBe("TimeoutException")
+      })))
+  })

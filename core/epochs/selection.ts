@@ -38,10 +38,10 @@ const TWO_POW_53 = 2 ** 53
  */
 const uniform = (seed: number, zipcode: string): number => {
   const h = sha256Bytes(`${seed}:${zipcode}`)
-  // 53 bits: 5 bytes + 3 more bits.
+  // 53 bits (all a double holds exactly): six whole bytes, then five bits of the seventh.
   let n = 0
   for (let i = 0; i < 6; i++) n = n * 256 + h[i]!
-  n = Math.floor(n / 8)
+  n = n * 32 + (h[6]! >>> 3)
   return (n + 0.5) / TWO_POW_53
 }
 

@@ -47,7 +47,8 @@ export class SessionService extends Context.Tag("relaygate/SessionService")<
     readonly issueChallenge: (sessionId: string) => Command<{ readonly session: Session; readonly challenge: Challenge }>
     readonly respond: (
       sessionId: string,
-      input: { readonly signature: string; readonly user_pubkey: string }
+      /** `user_pubkey` is optional: when given it must be the session's key. */
+      input: { readonly signature: string; readonly user_pubkey?: string | undefined }
     ) => Command<Session, ChallengeExpired | ChallengeAlreadyUsed | InvalidSignature | PubkeyMismatch>
     readonly complete: (sessionId: string, resultData: unknown) => Command<Session>
     readonly fail: (sessionId: string, reason: string) => Command<Session>
@@ -140,7 +141,7 @@ export const make = (settings: SigningSettings) =>
       respond: Effect.fn("SessionService.respond")(function*(sessionId: string, input) {
         const now = yield* Clock.currentTimeMillis
         const session = yield* get(sessionId)
-        const userPubkey = normalizeXOnlyPubkey(input.user_pubkey)
+        const userPubkey = input.user_pubkey === undefined ? session.user_pubkey : normalizeXOnlyPubkey(input.user_pubkey)
         if (userPubkey === undefined) return yield* new PubkeyMismatch({ session_id: sessionId })
         // Every state, expiry and key check runs on the loaded session before
         // the (comparatively expensive) signature verification.

@@ -19,7 +19,7 @@ export const SessionsLive = HttpApiBuilder.group(RelaygateApi, "sessions", (hand
       .handle("respond", ({ path, payload }) =>
         sessions.respond(path.session_id, {
           signature: payload.signature.replace(/^0x/, ""),
-          user_pubkey: payload.user_pubkey ?? ""
+          user_pubkey: payload.user_pubkey
         }).pipe(Effect.map((s) => ({ ...sessionView(s), verified: true as const })), storeOutage))
       .handle("complete", ({ path, request }) =>
         optionalJsonBody(request, CompleteBody, arkInvalid).pipe(

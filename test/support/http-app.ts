@@ -1,0 +1,55 @@
+import { createServer } from "node:http"
+import { HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { ServicesLive } from "../../apps/app.js"
+import { HttpAppLive } from "../../apps/http/server.js"
+
+export interface RunningApp {
+  readonly baseUrl: string
+  /** The app's services, for tests that need to reach behind the HTTP API (simulator controls). */
+  readonly context: Context.Context<Layer.Layer.Success<typeof ServicesLive>>
+}
+
+/**
+ * Boots the real HTTP app (every route, middleware and error body) on a free
+ * loopback port inside the test's scope, configured only by `env`. It runs on
+ * the test's clock, so `TestClock.adjust` moves its deadlines.
+ */
+export const startApp = (env: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const services = yield* Layer.build(ServicesLive)
+    const server = yield* Layer.build(
+      HttpAppLive.pipe(
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+        Layer.provide(Layer.succeedContext(services))
+      )
+    )
+    const address = Context.get(server, HttpServer.HttpServer).address
+    if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
+    return { baseUrl: `http://127.0.0.1:${address.port}`, context: services } satisfies RunningApp
+  }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+
+export interface JsonResponse {
+  readonly status: number
+  readonly headers: Headers
+  readonly body: any
+}
+
+/** fetch + JSON, as a client would; `body` is the parsed JSON (or the raw text when it is not JSON). */
+export const request = (baseUrl: string, method: string, path: string, body?: unknown, init: RequestInit = {}) =>
+  Effect.promise(async (): Promise<JsonResponse> => {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" } }),
+      ...init
+    })
+    const text = await res.text()
+    let parsed: unknown = text
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      // not JSON: tests assert on the text
+    }
+    return { status: res.status, headers: res.headers, body: parsed }
+  })

@@ -8,6 +8,7 @@ import type {
   Ics20Data,
   Packet,
   PacketEvent,
+  PacketRoute,
   PacketSlice,
   Sighting,
   SliceWrite,
@@ -255,11 +256,45 @@ export const applyEvent = (slice: PacketSlice, ev: PacketEvent): EventOutcome =>
   }
 }
 
-/** The route an event is stored under. */
-export const routeOf = (ev: PacketEvent) => ({
-  src_port: ev.src_port,
-  src_channel: ev.src_channel,
-  dst_port: ev.dst_port,
-  dst_channel: ev.dst_channel,
-  sequence: ev.sequence
+/** The route fields of an event or packet: what it is stored under. */
+export const routeOf = (r: PacketRoute): PacketRoute => ({
+  src_port: r.src_port,
+  src_channel: r.src_channel,
+  dst_port: r.dst_port,
+  dst_channel: r.dst_channel,
+  sequence: r.sequence
+})
+
+/** The attribute strings a packet's events carry for its timeouts and data. */
+export const eventFieldsOf = (p: Packet) => ({
+  ...routeOf(p),
+  data: p.data === null ? undefined : JSON.stringify({ ...p.data, amount: p.data.amount.toString() }),
+  timeout_height: p.timeout_height === null ? "0-0" : `${p.timeout_height.revision_number}-${p.timeout_height.revision_height}`,
+  timeout_timestamp: p.timeout_timestamp === null ? "0" : p.timeout_timestamp.toString()
+})
+
+/**
+ * The ABCI event a chain emits for a packet, as ibc-go writes it. Used by the
+ * simulated chains and relayer, and by tests that fake a chain.
+ */
+export const encodePacketEvent = (
+  type: (typeof PACKET_EVENT_TYPES)[number],
+  p: PacketRoute & {
+    readonly data?: string | undefined
+    readonly timeout_height?: string | undefined
+    readonly timeout_timestamp?: string | undefined
+  }
+): TxEvent => ({
+  type,
+  attributes: [
+    ...(type === "send_packet" || type === "recv_packet" ? [{ key: "packet_data", value: p.data ?? "" }] : []),
+    { key: "packet_timeout_height", value: p.timeout_height ?? "0-0" },
+    { key: "packet_timeout_timestamp", value: p.timeout_timestamp ?? "0" },
+    { key: "packet_sequence", value: String(p.sequence) },
+    { key: "packet_src_port", value: p.src_port },
+    { key: "packet_src_channel", value: p.src_channel },
+    { key: "packet_dst_port", value: p.dst_port },
+    { key: "packet_dst_channel", value: p.dst_channel },
+    { key: "packet_channel_ordering", value: "ORDER_UNORDERED" }
+  ]
 })

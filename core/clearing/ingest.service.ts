@@ -1,0 +1,151 @@
+import { Clock, Context, type Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
+import type { StoreUnavailable } from "../shared/errors.js"
+import { ChainEvents, ChainEventsUnavailable } from "../../ports/chain-events.js"
+import { EventBus } from "../../ports/event-bus.js"
+import { PacketStore } from "../../ports/packet-store.js"
+import { classify, linksMap } from "./classification.machine.js"
+import { applyEvent, type PacketChange, parseTx, routeOf } from "./events.js"
+import { type ChainTx, packetId, type PacketUpdate, PacketUpdateTopic } from "./model.js"
+
+export interface IngestSettings {
+  /** Blocks to backfill the first time a chain is followed (no cursor stored yet). */
+  readonly initialLookbackBlocks: number
+  /** Reconnect delays grow from `reconnectBase` by doubling, up to `reconnectMax`. */
+  readonly reconnectBase: Duration.DurationInput
+  readonly reconnectMax: Duration.DurationInput
+}
+
+export const defaultIngestSettings: IngestSettings = {
+  initialLookbackBlocks: 0,
+  reconnectBase: "500 millis",
+  reconnectMax: "30 seconds"
+}
+
+export class IngestConfig extends Context.Tag("relaygate/clearing/IngestConfig")<IngestConfig, IngestSettings>() {}
+
+/**
+ * Turns the watched chains' packet events into PacketStore state. Each
+ * connection's life is: subscribe, backfill from the stored cursor to the
+ * subscription's head, then follow live txs. Events are idempotent by id, so
+ * the overlap between backfill and live stream is harmless, and the cursor
+ * only moves past heights whose txs are all applied: a lost connection never
+ * loses a packet and never counts one twice.
+ */
+export class PacketIngest extends Context.Tag("relaygate/clearing/PacketIngest")<
+  PacketIngest,
+  {
+    /** Applies one committed tx; applying it again changes nothing. */
+    readonly applyTx: (tx: ChainTx) => Effect.Effect<ReadonlyArray<PacketChange>, StoreUnavailable>
+    /** One connection: returns when the live stream ends, fails when it breaks. */
+    readonly followOnce: (chainId: string) => Effect.Effect<void, ChainEventsUnavailable | StoreUnavailable>
+    /** Follows a chain for ever, reconnecting with backoff. */
+    readonly follow: (chainId: string) => Effect.Effect<never>
+    /** Follows every chain ChainEvents serves, concurrently. */
+    readonly followAll: () => Effect.Effect<never>
+  }
+>() {}
+
+const updateOf = (c: PacketChange, status: PacketUpdate["status"]): PacketUpdate => ({
+  packet_id: packetId(c.packet),
+  chain_id: c.packet.chain_id,
+  src_channel: c.packet.src_channel,
+  sequence: c.packet.sequence,
+  dst_chain_id: c.packet.dst_chain_id,
+  status,
+  event: c.kind,
+  sender: c.packet.data?.sender ?? null,
+  receiver: c.packet.data?.receiver ?? null,
+  tx_hash: c.at.tx_hash,
+  height: c.at.height,
+  timestamp: c.at.time
+})
+
+export const make = Effect.gen(function*() {
+  const store = yield* PacketStore
+  const chainEvents = yield* ChainEvents
+  const bus = yield* EventBus
+  const settings = yield* Effect.serviceOption(IngestConfig).pipe(Effect.map(Option.getOrElse(() => defaultIngestSettings)))
+
+  const publish = (changes: ReadonlyArray<PacketChange>, now: number) =>
+    Effect.gen(function*() {
+      if (changes.length === 0) return
+      const heads = new Map((yield* store.heads()).map((h) => [h.chain_id, h.height]))
+      const links = linksMap(yield* store.links())
+      for (const c of changes) {
+        const status = classify(c.packet, { now, heights: heads, links }).status
+        // The bus is a fast path; a failed publish must not stop ingestion.
+        yield* bus.publish(PacketUpdateTopic, updateOf(c, status)).pipe(
+          Effect.catchAll((e) => Effect.logWarning("packet_update not published", e.message))
+        )
+      }
+    })
+
+  const applyTx = Effect.fn("PacketIngest.applyTx")(function*(tx: ChainTx) {
+    const parsed = parseTx(tx)
+    for (const p of parsed.problems) yield* Effect.logWarning("unreadable packet event", p)
+    const changes: Array<PacketChange> = []
+    for (const ev of parsed.events) {
+      changes.push(...(yield* store.observe(routeOf(ev), (slice) => {
+        const outcome = applyEvent(slice, ev)
+        return [outcome.write, outcome.changes] as const
+      })))
+    }
+    yield* store.advance(tx.chain_id, { head: { chain_id: tx.chain_id, height: tx.height, time: tx.time } })
+    yield* publish(changes, yield* Clock.currentTimeMillis)
+    return changes
+  })
+
+  const followOnce = Effect.fn("PacketIngest.followOnce")(function*(chainId: string) {
+    yield* Effect.scoped(Effect.gen(function*() {
+      const sub = yield* chainEvents.subscribe(chainId)
+      yield* store.advance(chainId, { head: sub.head })
+      const cursor = yield* store.cursor(chainId)
+      const from = Option.match(cursor, {
+        onNone: () => sub.head.height - settings.initialLookbackBlocks + 1,
+        onSome: (c) => c + 1
+      })
+      if (from <= sub.head.height) {
+        yield* Effect.logInfo("backfilling", { chainId, from: Math.max(1, from), to: sub.head.height })
+        yield* chainEvents.backfill(chainId, Math.max(1, from), sub.head.height).pipe(Stream.runForEach(applyTx))
+      }
+      yield* store.advance(chainId, { cursor: sub.head.height })
+      yield* sub.events.pipe(
+        Stream.runForEach((ev) =>
+          ev._tag === "Head"
+            ? store.advance(chainId, { head: ev.head })
+            // Live txs arrive in commit order: once one at height h arrives, every
+            // tx below h has been applied, but h itself may still have more.
+            : Effect.zipRight(applyTx(ev.tx), store.advance(chainId, { cursor: ev.tx.height - 1 }))
+        )
+      )
+    }))
+  })
+
+  const follow = (chainId: string): Effect.Effect<never> =>
+    followOnce(chainId).pipe(
+      // A bug in a decoder must not end ingestion for good: treat it like a lost connection.
+      Effect.catchAllDefect((defect) =>
+        Effect.fail(new ChainEventsUnavailable({ chain_id: chainId, reason: "unexpected failure", cause: defect }))
+      ),
+      Effect.tapError((e) => Effect.logWarning("chain connection lost; reconnecting", { chainId, reason: e.message })),
+      Effect.retry(
+        Schedule.exponential(settings.reconnectBase).pipe(Schedule.union(Schedule.spaced(settings.reconnectMax)))
+      ),
+      Effect.zipRight(Effect.sleep(settings.reconnectBase)),
+      Effect.forever,
+      // The retry schedule never gives up, so no error can come out.
+      Effect.orDie
+    )
+
+  return PacketIngest.of({
+    applyTx,
+    followOnce,
+    follow,
+    followAll: () =>
+      Effect.forEach(chainEvents.chains, follow, { concurrency: "unbounded", discard: true }).pipe(
+        Effect.zipRight(Effect.never)
+      )
+  })
+})
+
+export const layer = Layer.effect(PacketIngest, make)

@@ -7,6 +7,7 @@ import { GatewaySigner } from "../../ports/gateway-signer.js"
 import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
 import { type SessionFilter, SessionStore } from "../../ports/session-store.js"
 import * as Ceremony from "./ceremony.machine.js"
+import { applyWithDeadlines } from "./deadlines.js"
 import { challengeMessage } from "./challenge.js"
 import {
   type ChallengeAlreadyUsed,
@@ -75,20 +76,8 @@ export const transition = <E, D extends Machine.Decision>(
 ) =>
   Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    type Outcome = { readonly events: ReadonlyArray<SigningEvent>; readonly result: Either.Either<D, E | SessionExpired> }
-    const outcome = yield* store.modify<Outcome, E>(sessionId, (s) => {
-      const expired = Machine.expireIfDue(s, now)
-      if (Option.isSome(expired)) {
-        const d = expired.value
-        return Either.right([d.session, { events: d.events, result: Either.left(Machine.expiredError(s)) }] as const)
-      }
-      const timedOut = Ceremony.timeoutIfDue(s, now)
-      if (Option.isSome(timedOut)) {
-        const d = timedOut.value
-        return Either.right([d.session, { events: d.events, result: decide(d.session, now) }] as const)
-      }
-      return Either.map(decide(s, now), (d) => [d.session, { events: d.events, result: Either.right(d) }] as const)
-    })
+    const outcome = yield* store.modify(sessionId, (s) =>
+      Either.map(applyWithDeadlines(s, now, decide), (applied) => [applied.session, applied] as const))
     yield* logEvents(outcome.events)
     const decision = yield* outcome.result
     if (decision.events !== outcome.events) yield* logEvents(decision.events)

@@ -1,0 +1,4 @@
+import { layer } from "../../../adapters/memory/clearing-store.js"
+import { clearingStoreContract } from "../../contracts/clearing-store.js"
+
+clearingStoreContract("memory", layer)

@@ -15,8 +15,7 @@ const positiveInt = (name: string, fallback: number) =>
     Config.withDefault(fallback)
   )
 
-const list = (name: string) =>
-  Config.string(name).pipe(Config.map((s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")))
+const splitList = (s: string) => s.split(",").map((x) => x.trim()).filter((x) => x !== "")
 
 const hexKey = (name: string) =>
   Config.option(
@@ -27,13 +26,20 @@ const hexKey = (name: string) =>
   )
 
 export const ServerConfig = Config.all({
-  port: Config.port("PORT").pipe(Config.withDefault(8000)),
-  modules: list("MODULES").pipe(
+  port: Config.integer("PORT").pipe(
+    Config.validate({ message: "Expected a port number 0-65535 (0 picks a free port)", validation: (n) => n >= 0 && n <= 65535 }),
+    Config.withDefault(8000)
+  ),
+  // Validated before mapping so the error keeps the variable's name.
+  modules: Config.string("MODULES").pipe(
     Config.validate({
       message: `Expected a comma-separated subset of ${MODULE_NAMES.join(",")}`,
-      validation: (ms) => ms.length > 0 && ms.every((m) => (MODULE_NAMES as ReadonlyArray<string>).includes(m))
+      validation: (raw) => {
+        const ms = splitList(raw)
+        return ms.length > 0 && ms.every((m) => (MODULE_NAMES as ReadonlyArray<string>).includes(m))
+      }
     }),
-    Config.map((ms) => new Set(ms as ReadonlyArray<ModuleName>)),
+    Config.map((raw) => new Set(splitList(raw) as ReadonlyArray<ModuleName>)),
     Config.withDefault(new Set<ModuleName>(MODULE_NAMES))
   ),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),

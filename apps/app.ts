@@ -1,17 +1,19 @@
 import { Effect, Layer, Logger } from "effect"
 import { ServerConfig } from "./config.js"
 import { ServeLive } from "./http/server.js"
-import { SigningJobsLive } from "./jobs.js"
-import { ArkSigningLive, IdentityLive, ReadinessLive } from "./layers.js"
+import { EpochsJobsLive, SigningJobsLive } from "./jobs.js"
+import { ArkSigningLive, EpochsLive, IdentityLive, ReadinessLive } from "./layers.js"
 
 /** Module services and what the system routes report about them. */
-export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive).pipe(Layer.provideMerge(ArkSigningLive))
+export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive).pipe(
+  Layer.provideMerge(Layer.mergeAll(ArkSigningLive, EpochsLive))
+)
 
 /** Log lines at LOG_LEVEL and above. */
 export const LoggingLive = Layer.unwrapEffect(Effect.map(ServerConfig, ({ logLevel }) => Logger.minimumLogLevel(logLevel)))
 
 /** The bundled HTTP app with its background jobs. */
-export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive).pipe(
+export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive, EpochsJobsLive).pipe(
   Layer.provide(ServicesLive),
   Layer.provide(LoggingLive)
 )

@@ -58,6 +58,31 @@ export const ArkConfig = Config.all({
 })
 export type ArkConfig = Config.Config.Success<typeof ArkConfig>
 
+const optionalString = (name: string) => Config.option(Config.string(name).pipe(Config.validate({ message: "Expected a non-empty value", validation: (s) => s.trim() !== "" })))
+
+export const EpochsConfig = Config.all({
+  epochSecret: Config.option(
+    Config.redacted("EPOCH_SECRET").pipe(
+      Config.validate({ message: "Expected at least 16 characters", validation: (s) => Redacted.value(s).length >= 16 })
+    )
+  ),
+  zipcodesFile: optionalString("ZIPCODES_FILE"),
+  metagraphFile: optionalString("METAGRAPH_FILE"),
+  s3: Config.all({
+    bucket: optionalString("S3_BUCKET"),
+    validatorBucket: optionalString("S3_VALIDATOR_BUCKET"),
+    region: optionalString("S3_REGION"),
+    accessKeyId: optionalString("S3_ACCESS_KEY_ID"),
+    secretAccessKey: Config.option(Config.redacted("S3_SECRET_ACCESS_KEY")),
+    endpoint: Config.option(
+      Config.string("S3_ENDPOINT").pipe(
+        Config.validate({ message: "Expected an http(s) URL", validation: (s) => URL.canParse(s) && /^https?:/.test(s) })
+      )
+    )
+  })
+})
+export type EpochsConfig = Config.Config.Success<typeof EpochsConfig>
+
 const leaves = (e: ConfigError.ConfigError): ReadonlyArray<{ readonly path: string; readonly message: string }> => {
   switch (e._op) {
     case "And":

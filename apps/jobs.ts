@@ -1,4 +1,5 @@
 import { Duration, Effect, Layer, Schedule } from "effect"
+import { EpochService } from "../core/epochs/service.js"
 import { CeremonyService } from "../core/signing/ceremony.service.js"
 import { SessionService } from "../core/signing/service.js"
 
@@ -22,6 +23,24 @@ export const SigningJobsLive = Layer.scopedDiscard(
         r.expired_sessions + r.timed_out_ceremonies > 0 ? Effect.logInfo("sweep").pipe(Effect.annotateLogs({ ...r })) : Effect.void),
       Effect.catchAll((e) => Effect.logWarning("sweep failed", e.message)),
       Effect.repeat(Schedule.spaced(SWEEP_EVERY)),
+      Effect.forkScoped
+    )
+  })
+)
+
+const ROLLOVER_EVERY = Duration.minutes(1)
+
+/**
+ * Epoch rollover: assign each epoch as it starts rather than on its first
+ * request. Idempotent (the store keeps one assignment per epoch), so several
+ * replicas may all run it.
+ */
+export const EpochsJobsLive = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const epochs = yield* EpochService
+    yield* epochs.ensureCurrentEpoch().pipe(
+      Effect.catchAll((e) => Effect.logWarning("epoch rollover failed", e.message)),
+      Effect.repeat(Schedule.spaced(ROLLOVER_EVERY)),
       Effect.forkScoped
     )
   })

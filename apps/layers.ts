@@ -1,15 +1,27 @@
 import { createRequire } from "node:module"
-import { Clock, Context, Effect, Layer, Option } from "effect"
+import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
+import { EpochService } from "../core/epochs/service.js"
+import { defaultSettings, EpochsSettings } from "../core/epochs/settings.js"
 import { bytesToHex } from "../core/shared/hex.js"
 import * as CeremonyService from "../core/signing/ceremony.service.js"
 import * as SessionService from "../core/signing/service.js"
 import * as GatewayKey from "../adapters/crypto/gateway-signer.js"
 import * as SchnorrLibsecp from "../adapters/crypto/schnorr-libsecp.js"
+import * as Sr25519Wasm from "../adapters/crypto/sr25519-wasm.js"
+import * as FileMetagraph from "../adapters/file/metagraph.js"
+import * as Zipcodes from "../adapters/file/zipcodes.js"
 import * as SimulatedArkd from "../adapters/memory/ark-server.js"
 import * as MemorySessions from "../adapters/memory/session-store.js"
+import * as MemoryEpochStore from "../adapters/memory/epoch-store.js"
+import * as MemoryMetagraph from "../adapters/memory/metagraph.js"
+import * as MemoryRateLimiter from "../adapters/memory/rate-limiter.js"
+import * as MemoryReplayGuard from "../adapters/memory/replay-guard.js"
+import * as S3Grants from "../adapters/s3/upload-grants.js"
+import { EpochStore } from "../ports/epoch-store.js"
+import { Metagraph } from "../ports/metagraph.js"
 import { ArkServer } from "../ports/ark-server.js"
 import { GatewaySigner } from "../ports/gateway-signer.js"
-import { ArkConfig, ServerConfig } from "./config.js"
+import { ArkConfig, EpochsConfig, ServerConfig } from "./config.js"
 import { ReadinessChecks } from "./http/readiness.js"
 import { GatewayIdentity } from "./http/system.handlers.js"
 
@@ -66,13 +78,80 @@ export const ArkSigningLive = Layer.unwrapEffect(
   Layer.provideMerge(GatewaySignerLive)
 )
 
+/** RateLimiter and ReplayGuard shared by every module (memory until the Redis adapters land). */
+export const RequestGuardsLive = Layer.mergeAll(MemoryRateLimiter.layer, MemoryReplayGuard.layer)
+
+/** S3_* variables, each falling back to the development stand-in (warned about: such grants upload nowhere). */
+const s3Settings = (s3: EpochsConfig["s3"]) =>
+  Effect.gen(function*() {
+    const dev = S3Grants.devSettings
+    if (Option.isNone(s3.accessKeyId) || Option.isNone(s3.secretAccessKey)) {
+      yield* Effect.logWarning("S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY are not set: upload grants are signed with development credentials")
+    }
+    return {
+      minerBucket: Option.getOrElse(s3.bucket, () => dev.minerBucket),
+      validatorBucket: Option.getOrElse(s3.validatorBucket, () => dev.validatorBucket),
+      region: Option.getOrElse(s3.region, () => dev.region),
+      accessKeyId: Option.getOrElse(s3.accessKeyId, () => dev.accessKeyId),
+      secretAccessKey: Option.getOrElse(s3.secretAccessKey, () => dev.secretAccessKey),
+      endpoint: Option.getOrUndefined(s3.endpoint)
+    } satisfies S3Grants.S3Settings
+  })
+
+/**
+ * The epochs module (Resi Labs API): assignments on a memory store, the zipcode
+ * catalogue (ZIPCODES_FILE or the bundled demo), the metagraph (METAGRAPH_FILE
+ * or permissive), sr25519 through WASM and S3 presigned POST grants.
+ */
+export const EpochsLive = Layer.unwrapEffect(
+  Effect.gen(function*() {
+    const config = yield* EpochsConfig
+    const { rateLimitEnabled } = yield* ServerConfig
+    const secret = yield* Option.match(config.epochSecret, {
+      onSome: Effect.succeed,
+      onNone: () =>
+        Effect.logWarning("EPOCH_SECRET is not set: epoch nonces use a fresh secret for this process only").pipe(
+          Effect.zipRight(randomKeyHex),
+          Effect.map(Redacted.make)
+        )
+    })
+    const catalogue = Option.match(config.zipcodesFile, {
+      onNone: () => Zipcodes.layerDemo,
+      onSome: (path) => Zipcodes.layerFile(path)
+    }).pipe(Layer.mapError((e) => new Error(`ZIPCODES_FILE: ${e.message}`)))
+    const metagraph = Option.match(config.metagraphFile, {
+      onNone: () => MemoryMetagraph.layerPermissive,
+      onSome: (path) => FileMetagraph.layer(path).pipe(Layer.mapError((e) => new Error(`METAGRAPH_FILE: ${e.reason}`)))
+    })
+    return EpochService.layer.pipe(
+      Layer.provideMerge(Layer.mergeAll(
+        MemoryEpochStore.layer,
+        catalogue,
+        metagraph,
+        Sr25519Wasm.layer,
+        S3Grants.layer(yield* s3Settings(config.s3)),
+        EpochsSettings.layer({ ...defaultSettings(secret), rateLimitEnabled })
+      ))
+    )
+  })
+).pipe(Layer.provideMerge(RequestGuardsLive))
+
 export const ReadinessLive = Layer.effect(
   ReadinessChecks,
   Effect.gen(function*() {
     const ark = yield* ArkServer
+    const epochStore = yield* EpochStore
+    const metagraph = yield* Metagraph
+    const { metagraphFile } = yield* EpochsConfig
     return [
       { name: "session_store", adapter: "memory", probe: Effect.void },
-      { name: "arkd", adapter: "simulated", probe: ark.getInfo().pipe(Effect.mapError((e) => ({ message: e.reason }))) }
+      { name: "arkd", adapter: "simulated", probe: ark.getInfo().pipe(Effect.mapError((e) => ({ message: e.reason }))) },
+      { name: "epoch_store", adapter: "memory", probe: epochStore.get("readiness").pipe(Effect.asVoid, Effect.mapError((e) => ({ message: e.message }))) },
+      {
+        name: "metagraph",
+        adapter: Option.isSome(metagraphFile) ? "file" : "permissive",
+        probe: metagraph.lookup("readiness").pipe(Effect.asVoid, Effect.mapError((e) => ({ message: e.reason })))
+      }
     ]
   })
 )

@@ -7,12 +7,16 @@ import { RelaygateApi } from "./api.js"
 import { CeremonyLive } from "./ark/ceremony.handlers.js"
 import { SessionsLive } from "./ark/sessions.handlers.js"
 import { arkErrorBodies, errorBodiesLayer } from "./error-bodies.js"
+import { AssignmentsLive } from "./epochs/assignments.handlers.js"
+import { epochsErrorBodies } from "./epochs/errors.js"
+import { EpochsHealthLive } from "./epochs/health.handlers.js"
+import { UploadsLive } from "./epochs/uploads.handlers.js"
 import { SystemLive } from "./system.handlers.js"
 
 /** Every route group with its handlers; needs the module services (apps/layers.ts). */
 export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
-  Layer.provide([SystemLive, SessionsLive, CeremonyLive]),
-  Layer.provide(errorBodiesLayer([arkErrorBodies]))
+  Layer.provide([SystemLive, SessionsLive, CeremonyLive, AssignmentsLive, UploadsLive, EpochsHealthLive]),
+  Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies]))
 )
 
 /** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json. */

@@ -102,6 +102,28 @@ const epochIdMessages = (value: unknown): ReadonlyArray<string> =>
 const optionalIntMessages = (field: string, value: unknown, min: number): ReadonlyArray<string> =>
   value === undefined ? [] : !isInt(value) ? [`${field} must be an integer number`] : value < min ? [`${field} must not be less than ${min}`] : []
 
+const timeMessages = (field: string, value: unknown): ReadonlyArray<string> =>
+  value === undefined || value === null || (typeof value === "number" && Number.isFinite(value))
+    ? []
+    : [`${field} must be a valid ISO 8601 date string`]
+
+// Runtime checks of every field, whatever its static type: HTTP edges pass JSON through unchanged.
+const completedMessages = (value: unknown): ReadonlyArray<string> => {
+  if (value === undefined || value === null) return []
+  if (!Array.isArray(value)) return ["zipcodesCompleted must be an array"]
+  return value.flatMap((z: unknown, i) => {
+    if (typeof z !== "object" || z === null) return [`zipcodesCompleted.${i} must be an object`]
+    const item = z as Record<string, unknown>
+    return [
+      ...(typeof item["zipcode"] === "string" && item["zipcode"].length > 0 ? [] : [`zipcodesCompleted.${i}.zipcode should not be empty`]),
+      ...(item["listingsScraped"] === undefined
+        ? [`zipcodesCompleted.${i}.listingsScraped must be an integer number`]
+        : optionalIntMessages(`zipcodesCompleted.${i}.listingsScraped`, item["listingsScraped"], 0)),
+      ...timeMessages(`zipcodesCompleted.${i}.completedAt`, item["completedAt"])
+    ]
+  })
+}
+
 const statusMessages = (req: StatusRequest): ReadonlyArray<string> => [
   ...epochIdMessages(req.epochId),
   ...(typeof req.nonce !== "string" || req.nonce.length === 0 ? ["nonce should not be empty"] : []),
@@ -109,10 +131,9 @@ const statusMessages = (req: StatusRequest): ReadonlyArray<string> => [
     ? []
     : [`status must be one of the following values: ${MINER_STATUSES.join(", ")}`]),
   ...optionalIntMessages("listingsScraped", req.listingsScraped, 0),
-  ...(req.zipcodesCompleted ?? []).flatMap((z, i) => [
-    ...(typeof z.zipcode === "string" && z.zipcode.length > 0 ? [] : [`zipcodesCompleted.${i}.zipcode should not be empty`]),
-    ...optionalIntMessages(`zipcodesCompleted.${i}.listingsScraped`, z.listingsScraped, 0)
-  ])
+  ...completedMessages(req.zipcodesCompleted),
+  ...(req.s3UploadComplete === undefined || typeof req.s3UploadComplete === "boolean" ? [] : ["s3UploadComplete must be a boolean value"]),
+  ...timeMessages("s3UploadTimestamp", req.s3UploadTimestamp)
 ]
 
 const distribution = <K extends string>(

@@ -62,8 +62,9 @@ const optionalString = (name: string) => Config.option(Config.string(name).pipe(
 
 export const EpochsConfig = Config.all({
   epochSecret: Config.option(
-    Config.redacted("EPOCH_SECRET").pipe(
-      Config.validate({ message: "Expected at least 16 characters", validation: (s) => Redacted.value(s).length >= 16 })
+    Config.string("EPOCH_SECRET").pipe(
+      Config.validate({ message: "Expected at least 16 characters", validation: (s) => s.length >= 16 }),
+      Config.map(Redacted.make)
     )
   ),
   zipcodesFile: optionalString("ZIPCODES_FILE"),

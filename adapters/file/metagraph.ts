@@ -1,7 +1,8 @@
 import { readFile, stat } from "node:fs/promises"
-import { Duration, Effect, Either, Layer, Option, ParseResult, Ref, Schedule, Schema } from "effect"
+import { Duration, Effect, Either, Layer, Option, Ref, Schedule, Schema } from "effect"
 import { Ss58Address } from "../../core/epochs/model.js"
 import { Metagraph, MetagraphUnavailable, type Neuron } from "../../ports/metagraph.js"
+import { describeIssues } from "./issues.js"
 
 const JsonNeurons = Schema.Array(Schema.Struct({
   hotkey: Ss58Address,
@@ -38,7 +39,7 @@ const parseJson = (text: string): Either.Either<ReadonlyArray<Neuron>, string> =
   Either.try({ try: () => JSON.parse(text) as unknown, catch: () => "is not valid JSON" }).pipe(
     Either.flatMap((json) =>
       Schema.decodeUnknownEither(JsonNeurons, { errors: "all" })(json).pipe(
-        Either.mapLeft((e) => ParseResult.TreeFormatter.formatErrorSync(e))
+        Either.mapLeft(describeIssues)
       )
     ),
     Either.map((rows) =>
@@ -71,11 +72,11 @@ const readSnapshot = (path: string) =>
       const info = await stat(path)
       return { text: await readFile(path, "utf8"), version: `${info.mtimeMs}:${info.size}` }
     },
-    catch: (cause) => new MetagraphUnavailable({ reason: `cannot read METAGRAPH_FILE ${path}`, cause })
+    catch: (cause) => new MetagraphUnavailable({ reason: `cannot read ${path}`, cause })
   }).pipe(
     Effect.flatMap(({ text, version }) =>
       Either.match(parseMetagraph(text), {
-        onLeft: (reason) => Effect.fail(new MetagraphUnavailable({ reason: `METAGRAPH_FILE ${path}: ${reason}` })),
+        onLeft: (reason) => Effect.fail(new MetagraphUnavailable({ reason: `${path}: ${reason}` })),
         onRight: (neurons): Effect.Effect<Snapshot> =>
           Effect.succeed({ byHotkey: new Map(neurons.map((n) => [n.hotkey, n])), version })
       })
@@ -85,7 +86,7 @@ const readSnapshot = (path: string) =>
 const fileVersion = (path: string) =>
   Effect.tryPromise({
     try: () => stat(path),
-    catch: (cause) => new MetagraphUnavailable({ reason: `cannot stat METAGRAPH_FILE ${path}`, cause })
+    catch: (cause) => new MetagraphUnavailable({ reason: `cannot stat ${path}`, cause })
   }).pipe(Effect.map((info) => `${info.mtimeMs}:${info.size}`))
 
 /**

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises"
-import { Data, Effect, Either, Layer, ParseResult, Schema } from "effect"
+import { Data, Effect, Either, Layer, Schema } from "effect"
 import { ZipcodeEntry } from "../../core/epochs/model.js"
 import { ZipcodeCatalogue } from "../../ports/zipcode-catalogue.js"
+import { describeIssues } from "./issues.js"
 
 /** ZIPCODES_FILE could not be read or is not a valid catalogue; start-up stops. */
 export class CatalogueLoadFailed extends Data.TaggedError("CatalogueLoadFailed")<{
@@ -24,7 +25,7 @@ const FileCatalogue = Schema.Array(FileEntry)
 /** Validate a parsed catalogue: every row well-formed, zipcodes unique. */
 export const parseCatalogue = (json: unknown): Either.Either<ReadonlyArray<ZipcodeEntry>, string> =>
   Schema.decodeUnknownEither(FileCatalogue, { errors: "all" })(json).pipe(
-    Either.mapLeft((e) => ParseResult.TreeFormatter.formatErrorSync(e)),
+    Either.mapLeft(describeIssues),
     Either.flatMap((entries) => {
       const seen = new Set<string>()
       const dupes = new Set<string>()

@@ -10,6 +10,12 @@ export interface HermesChainState {
   readonly chain_id: string
 }
 
+/** The supervisor's state: chains it runs and its workers per kind. */
+export interface HermesState {
+  readonly chains: ReadonlyArray<string>
+  readonly workers: Readonly<Record<string, number>>
+}
+
 export interface ClearPacketsRequest {
   readonly chain_id: string
   readonly port_id: string
@@ -52,6 +58,7 @@ export class Hermes extends Context.Tag("relaygate/Hermes")<
     /** Which adapter this is; `null` when no relayer is configured. */
     readonly executor: ClearingExecutor | null
     readonly version: () => Effect.Effect<ReadonlyArray<HermesVersion>, HermesError>
+    readonly state: () => Effect.Effect<HermesState, HermesError>
     readonly chains: () => Effect.Effect<ReadonlyArray<HermesChainState>, HermesError>
     /** Relays the packets (or, for the REST API, every pending packet of the chain). */
     readonly clearPackets: (request: ClearPacketsRequest) => Effect.Effect<ClearPacketsReport, HermesError>

@@ -27,6 +27,7 @@ export const make = (relay: (request: ClearPacketsRequest) => Effect.Effect<Read
     const hermes = Hermes.of({
       executor: "simulated",
       version: () => Effect.succeed([{ name: "hermes", version: "simulated" }]),
+      state: () => Effect.succeed({ chains: [], workers: {} }),
       chains: () => Effect.succeed([]),
       clearPackets: Effect.fn("Hermes.clearPackets")(function*(request: ClearPacketsRequest) {
         calls.push(request)

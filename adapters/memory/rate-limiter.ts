@@ -41,12 +41,3 @@ export const make = Effect.gen(function*() {
 })
 
 export const layer = Layer.effect(RateLimiter, make)
-
-/** RATE_LIMIT_ENABLED=false for routes that do not check the setting themselves: everything passes. */
-export const layerUnlimited = Layer.succeed(
-  RateLimiter,
-  RateLimiter.of({
-    consume: (_key, limit, windowMs) =>
-      Clock.currentTimeMillis.pipe(Effect.map((now) => ({ allowed: true, limit, remaining: limit, resetAt: now + windowMs })))
-  })
-)

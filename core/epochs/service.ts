@@ -19,7 +19,8 @@ import {
   MINER_STATUSES,
   type MinerStatus,
   type MinerStatusRecord,
-  SUPPORTED_VALIDATOR_FORMATS
+  SUPPORTED_VALIDATOR_FORMATS,
+  type ZipcodeEntry
 } from "./model.js"
 import { type SelectionParams, selectZipcodes } from "./selection.js"
 import { EpochsSettings } from "./settings.js"
@@ -136,15 +137,14 @@ const statusMessages = (req: StatusRequest): ReadonlyArray<string> => [
   ...timeMessages("s3UploadTimestamp", req.s3UploadTimestamp)
 ]
 
-const distribution = <K extends string>(
-  entries: ReadonlyArray<{ readonly expectedListings: number }>,
-  keyOf: (e: never) => K
+const distribution = (
+  entries: ReadonlyArray<ZipcodeEntry>,
+  keyOf: (e: ZipcodeEntry) => string
 ): ReadonlyArray<Distribution> => {
   const acc = new Map<string, { count: number; sum: number }>()
   for (const e of entries) {
-    const k = keyOf(e as never)
-    const a = acc.get(k) ?? { count: 0, sum: 0 }
-    acc.set(k, { count: a.count + 1, sum: a.sum + e.expectedListings })
+    const a = acc.get(keyOf(e)) ?? { count: 0, sum: 0 }
+    acc.set(keyOf(e), { count: a.count + 1, sum: a.sum + e.expectedListings })
   }
   return [...acc.entries()]
     .map(([key, a]) => ({ key, count: a.count, avgListings: Math.round(a.sum / a.count) }))
@@ -371,9 +371,8 @@ export const make = Effect.gen(function*() {
         catalogue: {
           total: entries.length,
           active: active.length,
-          byState: distribution(entries, (e: { state: string }) => e.state),
-          byTier: [...distribution(entries, (e: { marketTier: string }) => e.marketTier)]
-            .sort((a, b) => tierOrder.get(a.key)! - tierOrder.get(b.key)!)
+          byState: distribution(entries, (e) => e.state),
+          byTier: [...distribution(entries, (e) => e.marketTier)].sort((a, b) => tierOrder.get(a.key)! - tierOrder.get(b.key)!)
         },
         recent: recent.map((epoch) => ({ epoch, status: epochStatus(epoch, now) }))
       } satisfies EpochStats

@@ -22,6 +22,25 @@ export interface ArkVtxo {
   readonly spent: boolean
 }
 
+export interface Outpoint {
+  readonly txid: string
+  readonly vout: number
+}
+
+export interface BoardResult {
+  /** The commitment tx of the batch round that created the VTXOs. */
+  readonly commitmentTxid: string
+  /** In the order of the requested amounts. */
+  readonly vtxos: ReadonlyArray<ArkVtxo>
+}
+
+export interface SettleResult {
+  /** The commitment tx anchoring them; null when every outpoint was already settled. */
+  readonly commitmentTxid: string | null
+  /** The outpoints this round settled (already-settled ones are left out). */
+  readonly settled: ReadonlyArray<Outpoint>
+}
+
 export interface SubmitTxResult {
   readonly arkTxid: string
   /** The ark transaction with arkd's signatures added, base64 PSBT. */
@@ -64,5 +83,20 @@ export class ArkServer extends Context.Tag("relaygate/ArkServer")<
       readonly arkTxid: string
       readonly finalCheckpointTxs: ReadonlyArray<string>
     }) => Effect.Effect<void, ArkServerError>
+    /**
+     * Boarding in a batch round (RegisterIntent with on-chain inputs → batch →
+     * commitment tx): the owner's on-chain funds become new VTXOs of the given
+     * amounts, each at least dust. How the gateway fills its inventory.
+     */
+    readonly boardVtxos: (input: {
+      readonly ownerPubkey: string
+      readonly amounts: ReadonlyArray<bigint>
+    }) => Effect.Effect<BoardResult, ArkServerError>
+    /**
+     * Settlement in a batch round: arkd anchors the off-chain history of the
+     * given VTXOs in one commitment tx on chain. Settling an outpoint twice
+     * does not anchor it again; an unknown outpoint is rejected.
+     */
+    readonly settleBatch: (input: { readonly vtxos: ReadonlyArray<Outpoint> }) => Effect.Effect<SettleResult, ArkServerError>
   }
 >() {}

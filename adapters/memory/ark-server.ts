@@ -18,6 +18,7 @@ import {
   ArkServerUnavailable,
   type ArkVtxo,
   ArkTxRejected,
+  type SettleResult,
   type SubmitTxResult
 } from "../../ports/ark-server.js"
 
@@ -59,6 +60,8 @@ interface Submission {
 interface State {
   readonly vtxos: ReadonlyMap<string, Entry>
   readonly submissions: ReadonlyMap<string, Submission>
+  /** Outpoint → the commitment tx that settled it. */
+  readonly settled: ReadonlyMap<string, string>
 }
 
 const outpoint = (o: { readonly txid: string; readonly vout: number }) => `${o.txid}:${o.vout}`
@@ -86,7 +89,7 @@ export const make = (options: SimulatorOptions = {}) =>
     const server = info.signerPubkey
     const delay = info.unilateralExitDelay
     const behaviour = yield* Ref.make<SimulatorBehaviour>("normal")
-    const state = yield* SynchronizedRef.make<State>({ vtxos: new Map(), submissions: new Map() })
+    const state = yield* SynchronizedRef.make<State>({ vtxos: new Map(), submissions: new Map(), settled: new Map() })
 
     const reachable = Effect.flatMap(Ref.get(behaviour), (b) =>
       b === "normal"
@@ -147,6 +150,7 @@ export const make = (options: SimulatorOptions = {}) =>
         }
         const reserved = [...spent.values()].map((vtxo) => ({ vtxo, reservedBy: view.arkTxid }))
         const next: State = {
+          ...s,
           vtxos: withEntries(s.vtxos, reserved),
           submissions: new Map(s.submissions).set(view.arkTxid, { result, checkpoints: spent, outputs, finalized: false })
         }
@@ -178,6 +182,7 @@ export const make = (options: SimulatorOptions = {}) =>
         const spentEntries = [...submission.checkpoints.values()].map((vtxo) => ({ vtxo: { ...vtxo, spent: true }, reservedBy: null }))
         const created = submission.outputs.map((vtxo) => ({ vtxo, reservedBy: null }))
         const next: State = {
+          ...s,
           vtxos: withEntries(s.vtxos, [...spentEntries, ...created]),
           submissions: new Map(s.submissions).set(input.arkTxid, { ...submission, finalized: true })
         }
@@ -208,6 +213,45 @@ export const make = (options: SimulatorOptions = {}) =>
       finalizeTx: Effect.fn("ArkServer.finalizeTx")(function*(input) {
         yield* reachable
         yield* SynchronizedRef.modifyEffect(state, (s) => decideFinalize(s, input))
+      }),
+      boardVtxos: Effect.fn("ArkServer.boardVtxos")(function*(input) {
+        yield* reachable
+        if (input.amounts.length === 0) return yield* rejected("a batch needs at least one output")
+        const small = input.amounts.find((a) => a < info.dust)
+        if (small !== undefined) return yield* rejected(`output of ${small} sats is below dust (${info.dust})`)
+        const script = yield* Effect.try({
+          try: () => vtxoScript(input.ownerPubkey, server, delay),
+          catch: () => rejected(`${input.ownerPubkey} is not an x-only public key`)
+        })
+        // One commitment per round; the batch's VTXOs are its leaves, told apart by vout.
+        const commitmentTxid = yield* randomHex(32)
+        const vtxos: ReadonlyArray<ArkVtxo> = input.amounts.map((amount, vout) => ({
+          txid: commitmentTxid,
+          vout,
+          amount,
+          script,
+          pubkey: input.ownerPubkey.toLowerCase(),
+          spent: false
+        }))
+        yield* SynchronizedRef.update(state, (s) => ({
+          ...s,
+          vtxos: withEntries(s.vtxos, vtxos.map((vtxo) => ({ vtxo, reservedBy: null })))
+        }))
+        return { commitmentTxid, vtxos }
+      }),
+      settleBatch: Effect.fn("ArkServer.settleBatch")(function*(input) {
+        yield* reachable
+        const commitmentTxid = yield* randomHex(32)
+        return yield* SynchronizedRef.modifyEffect(state, (s): Effect.Effect<readonly [SettleResult, State], ArkTxRejected> => {
+          const unknown = input.vtxos.find((o) => !s.vtxos.has(outpoint(o)))
+          if (unknown !== undefined) return Effect.fail(rejected(`VTXO ${outpoint(unknown)} does not exist`))
+          const fresh = input.vtxos.filter((o, i) =>
+            !s.settled.has(outpoint(o)) && input.vtxos.findIndex((x) => outpoint(x) === outpoint(o)) === i)
+          if (fresh.length === 0) return Effect.succeed([{ commitmentTxid: null, settled: [] }, s])
+          const settled = new Map(s.settled)
+          for (const o of fresh) settled.set(outpoint(o), commitmentTxid)
+          return Effect.succeed([{ commitmentTxid, settled: fresh.map(({ txid, vout }) => ({ txid, vout })) }, { ...s, settled }])
+        })
       })
     })
 

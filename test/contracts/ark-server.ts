@@ -181,6 +181,60 @@ export const arkServerContract = (name: string, layer: Layer.Layer<ArkServer | A
         expect((yield* t.sim.vtxos()).every((v) => !v.spent)).toBe(true)
       })))
 
+    it.effect("boarding creates spendable VTXOs of the owner in one commitment; below-dust outputs are refused", () =>
+      run(Effect.gen(function*() {
+        const ark = yield* ArkServer
+        const info = yield* ark.getInfo()
+        const owner = randomPubkey()
+        const board = yield* ark.boardVtxos({ ownerPubkey: owner, amounts: [5_000n, 7_000n, 5_000n] })
+        expect(board.commitmentTxid).toMatch(/^[0-9a-f]{64}$/)
+        expect(board.vtxos.map((v) => v.amount)).toEqual([5_000n, 7_000n, 5_000n])
+        expect(new Set(board.vtxos.map((v) => `${v.txid}:${v.vout}`)).size).toBe(3)
+        for (const v of board.vtxos) expect(v.script).toBe(vtxoScript(owner, info.signerPubkey, info.unilateralExitDelay))
+        expect(new Set(yield* ark.listVtxos(owner))).toEqual(new Set(board.vtxos))
+        const dust = yield* ark.boardVtxos({ ownerPubkey: owner, amounts: [info.dust - 1n] }).pipe(Effect.flip)
+        expect(dust._tag).toBe("ArkTxRejected")
+        expect((yield* ark.boardVtxos({ ownerPubkey: owner, amounts: [] }).pipe(Effect.flip))._tag).toBe("ArkTxRejected")
+        expect(yield* ark.listVtxos(owner)).toHaveLength(3)
+      })))
+
+    it.effect("boarded VTXOs are spendable by their owner through submit and finalize", () =>
+      run(Effect.gen(function*() {
+        const ark = yield* ArkServer
+        const info = yield* ark.getInfo()
+        const signer = yield* makeSigner(yield* generatePrivateKey())
+        const { vtxos } = yield* ark.boardVtxos({ ownerPubkey: signer.pubkey, amounts: [20_000n] })
+        const params = {
+          inputs: vtxos.map(asInput),
+          ownerPubkey: signer.pubkey,
+          recipientPubkey: randomPubkey(),
+          amount: 15_000n,
+          serverPubkey: info.signerPubkey,
+          exitDelay: info.unilateralExitDelay
+        }
+        const built = Either.getOrThrow(buildOffchainTx({ ...params, dust: info.dust }))
+        const submitted = yield* ark.submitTx({ signedArkTx: yield* signer.signPsbt(built.arkTx), checkpointTxs: built.checkpointTxs })
+        const finals = yield* Effect.forEach(submitted.signedCheckpointTxs, (p) => signer.signPsbt(p))
+        yield* ark.finalizeTx({ arkTxid: submitted.arkTxid, finalCheckpointTxs: finals })
+        expect((yield* ark.listVtxos(params.recipientPubkey)).map((v) => v.amount)).toEqual([15_000n])
+      })))
+
+    it.effect("settlement anchors known outpoints once and refuses unknown ones", () =>
+      run(Effect.gen(function*() {
+        const ark = yield* ArkServer
+        const { vtxos } = yield* ark.boardVtxos({ ownerPubkey: randomPubkey(), amounts: [1_000n, 2_000n] })
+        const outpoints = vtxos.map(({ txid, vout }) => ({ txid, vout }))
+        const first = yield* ark.settleBatch({ vtxos: [outpoints[0]!, outpoints[0]!] })
+        expect(first.commitmentTxid).toMatch(/^[0-9a-f]{64}$/)
+        expect(first.settled).toEqual([outpoints[0]])
+        const second = yield* ark.settleBatch({ vtxos: outpoints })
+        expect(second.settled).toEqual([outpoints[1]])
+        expect(second.commitmentTxid).not.toBe(first.commitmentTxid)
+        expect(yield* ark.settleBatch({ vtxos: outpoints })).toEqual({ commitmentTxid: null, settled: [] })
+        const unknown = yield* ark.settleBatch({ vtxos: [{ txid: "00".repeat(32), vout: 0 }] }).pipe(Effect.flip)
+        expect(unknown._tag).toBe("ArkTxRejected")
+      })))
+
     it.effect("fail: every call fails with ArkServerUnavailable until the server is back", () =>
       run(Effect.gen(function*() {
         const ark = yield* ArkServer
@@ -190,7 +244,9 @@ export const arkServerContract = (name: string, layer: Layer.Layer<ArkServer | A
           Effect.flip(ark.getInfo()),
           Effect.flip(ark.listVtxos(randomPubkey())),
           Effect.flip(ark.submitTx({ signedArkTx: "", checkpointTxs: [] })),
-          Effect.flip(ark.finalizeTx({ arkTxid: "00".repeat(32), finalCheckpointTxs: [] }))
+          Effect.flip(ark.finalizeTx({ arkTxid: "00".repeat(32), finalCheckpointTxs: [] })),
+          Effect.flip(ark.boardVtxos({ ownerPubkey: randomPubkey(), amounts: [1_000n] })),
+          Effect.flip(ark.settleBatch({ vtxos: [] }))
         ])
         for (const e of errors) expect(e._tag).toBe("ArkServerUnavailable")
         yield* sim.setBehaviour("normal")

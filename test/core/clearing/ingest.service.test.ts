@@ -1,0 +1,81 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Effect, Fiber, Option, Stream, TestClock } from "effect"
+import { SimulatedChains } from "../../../adapters/memory/chain-events.js"
+import { PacketIngest } from "../../../core/clearing/ingest.service.js"
+import { PacketUpdateTopic } from "../../../core/clearing/model.js"
+import { EventBus } from "../../../ports/event-bus.js"
+import { PacketStore } from "../../../ports/packet-store.js"
+import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../../support/clearing.js"
+import { clearingWorld, settle } from "../../support/clearing-world.js"
+
+describe("packet ingestion", () => {
+  it.scoped("turns chain events into packets and publishes each change", () =>
+    Effect.provide(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(T0)
+        const chains = yield* SimulatedChains
+        const store = yield* PacketStore
+        const updates = yield* (yield* EventBus).subscribe(PacketUpdateTopic)
+        const collected = yield* Effect.fork(Stream.runCollect(Stream.take(updates, 3)))
+        yield* Effect.forkScoped((yield* PacketIngest).followAll())
+        yield* Effect.repeatN(Effect.yieldNow(), 20)
+
+        const r = route()
+        yield* chains.commit("osmosis-1", [[sendEvent(r, { data: transferData({ sender: "osmo1alice", amount: "77", denom: "uosmo" }) })]])
+        yield* chains.commit("noble-1", [[recvEvent(r)]])
+        yield* chains.commit("osmosis-1", [[ackEvent(r)]])
+        const key = { chain_id: "osmosis-1", src_channel: r.src_channel, sequence: r.sequence }
+        const p = yield* settle(store.get(key), (p) => Option.isSome(p) && p.value.acknowledged !== null)
+        expect(Option.getOrThrow(p)).toMatchObject({ dst_chain_id: "noble-1", relay_attempts: 2, data: { sender: "osmo1alice", amount: 77n } })
+
+        const events = Chunk.toReadonlyArray(yield* Fiber.join(collected))
+        // Chains are followed concurrently: the ack may be applied before the recv.
+        expect(events.map((u) => `${u.event}:${u.status}`).sort()).toEqual(["acknowledged:delivered", "received:delivered", "sent:pending"])
+        expect(events[0]!.event).toBe("sent")
+        expect(events[0]).toMatchObject({ packet_id: `osmosis-1-${r.src_channel}-${r.sequence}`, sender: "osmo1alice" })
+      }),
+      clearingWorld()
+    ))
+
+  it.scoped("recovers what was committed while the connection was down", () =>
+    Effect.provide(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(T0)
+        const chains = yield* SimulatedChains
+        const store = yield* PacketStore
+        yield* Effect.forkScoped((yield* PacketIngest).followAll())
+        yield* Effect.repeatN(Effect.yieldNow(), 20)
+
+        const a = route()
+        const b = route()
+        yield* chains.commit("osmosis-1", [[sendEvent(a)]])
+        yield* settle(store.get({ chain_id: "osmosis-1", src_channel: a.src_channel, sequence: a.sequence }), Option.isSome)
+        yield* chains.disconnect("osmosis-1")
+        yield* chains.commit("osmosis-1", [[sendEvent(b)], [ackEvent(a)]])
+        // The reconnect waits out its backoff on the (test) clock.
+        yield* Effect.repeatN(Effect.zipRight(TestClock.adjust("20 millis"), Effect.yieldNow()), 10)
+        const pb = yield* settle(store.get({ chain_id: "osmosis-1", src_channel: b.src_channel, sequence: b.sequence }), Option.isSome)
+        expect(Option.isSome(pb)).toBe(true)
+        const pa = Option.getOrThrow(yield* store.get({ chain_id: "osmosis-1", src_channel: a.src_channel, sequence: a.sequence }))
+        expect(pa).toMatchObject({ relay_attempts: 1 })
+        expect(pa.acknowledged).not.toBeNull()
+      }),
+      clearingWorld()
+    ))
+
+  it.effect("applying the same tx twice changes nothing the second time", () =>
+    Effect.provide(
+      Effect.gen(function*() {
+        const chains = yield* SimulatedChains
+        const ingest = yield* PacketIngest
+        const r = route()
+        const [sent] = yield* chains.commit("osmosis-1", [[sendEvent(r)]])
+        const [recv] = yield* chains.commit("noble-1", [[recvEvent(r)]])
+        expect(yield* ingest.applyTx(sent!)).toHaveLength(1)
+        expect(yield* ingest.applyTx(recv!)).toHaveLength(1)
+        expect(yield* ingest.applyTx(recv!)).toEqual([])
+        expect(yield* ingest.applyTx(sent!)).toEqual([])
+      }),
+      clearingWorld()
+    ))
+})

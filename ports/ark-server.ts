@@ -35,10 +35,10 @@ export interface BoardResult {
 }
 
 export interface SettleResult {
-  /** The commitment tx anchoring them; null when every outpoint was already settled. */
+  /** This round's commitment tx; null when every outpoint was already settled by an earlier round. */
   readonly commitmentTxid: string | null
-  /** The outpoints this round settled (already-settled ones are left out). */
-  readonly settled: ReadonlyArray<Outpoint>
+  /** Every requested outpoint (once) with the commitment tx that anchors it, this round's or an earlier one. */
+  readonly anchored: ReadonlyArray<Outpoint & { readonly commitmentTxid: string }>
 }
 
 export interface SubmitTxResult {
@@ -94,8 +94,9 @@ export class ArkServer extends Context.Tag("relaygate/ArkServer")<
     }) => Effect.Effect<BoardResult, ArkServerError>
     /**
      * Settlement in a batch round: arkd anchors the off-chain history of the
-     * given VTXOs in one commitment tx on chain. Settling an outpoint twice
-     * does not anchor it again; an unknown outpoint is rejected.
+     * given VTXOs in one commitment tx on chain. An outpoint settled before is
+     * not anchored again (its earlier commitment is reported); an unknown
+     * outpoint is rejected and nothing is settled.
      */
     readonly settleBatch: (input: { readonly vtxos: ReadonlyArray<Outpoint> }) => Effect.Effect<SettleResult, ArkServerError>
   }

@@ -245,12 +245,16 @@ export const make = (options: SimulatorOptions = {}) =>
         return yield* SynchronizedRef.modifyEffect(state, (s): Effect.Effect<readonly [SettleResult, State], ArkTxRejected> => {
           const unknown = input.vtxos.find((o) => !s.vtxos.has(outpoint(o)))
           if (unknown !== undefined) return Effect.fail(rejected(`VTXO ${outpoint(unknown)} does not exist`))
-          const fresh = input.vtxos.filter((o, i) =>
-            !s.settled.has(outpoint(o)) && input.vtxos.findIndex((x) => outpoint(x) === outpoint(o)) === i)
-          if (fresh.length === 0) return Effect.succeed([{ commitmentTxid: null, settled: [] }, s])
           const settled = new Map(s.settled)
-          for (const o of fresh) settled.set(outpoint(o), commitmentTxid)
-          return Effect.succeed([{ commitmentTxid, settled: fresh.map(({ txid, vout }) => ({ txid, vout })) }, { ...s, settled }])
+          let fresh = false
+          for (const o of input.vtxos) {
+            if (settled.has(outpoint(o))) continue
+            settled.set(outpoint(o), commitmentTxid)
+            fresh = true
+          }
+          const requested = [...new Map(input.vtxos.map((o) => [outpoint(o), o])).values()]
+          const anchored = requested.map(({ txid, vout }) => ({ txid, vout, commitmentTxid: settled.get(outpoint({ txid, vout }))! }))
+          return Effect.succeed([{ commitmentTxid: fresh ? commitmentTxid : null, anchored }, { ...s, settled }])
         })
       })
     })

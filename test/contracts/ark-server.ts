@@ -226,11 +226,16 @@ export const arkServerContract = (name: string, layer: Layer.Layer<ArkServer | A
         const outpoints = vtxos.map(({ txid, vout }) => ({ txid, vout }))
         const first = yield* ark.settleBatch({ vtxos: [outpoints[0]!, outpoints[0]!] })
         expect(first.commitmentTxid).toMatch(/^[0-9a-f]{64}$/)
-        expect(first.settled).toEqual([outpoints[0]])
+        expect(first.anchored).toEqual([{ ...outpoints[0], commitmentTxid: first.commitmentTxid }])
         const second = yield* ark.settleBatch({ vtxos: outpoints })
-        expect(second.settled).toEqual([outpoints[1]])
         expect(second.commitmentTxid).not.toBe(first.commitmentTxid)
-        expect(yield* ark.settleBatch({ vtxos: outpoints })).toEqual({ commitmentTxid: null, settled: [] })
+        expect(second.anchored).toEqual([
+          { ...outpoints[0], commitmentTxid: first.commitmentTxid },
+          { ...outpoints[1], commitmentTxid: second.commitmentTxid }
+        ])
+        const again = yield* ark.settleBatch({ vtxos: outpoints })
+        expect(again.commitmentTxid).toBeNull()
+        expect(again.anchored).toEqual(second.anchored)
         const unknown = yield* ark.settleBatch({ vtxos: [{ txid: "00".repeat(32), vout: 0 }] }).pipe(Effect.flip)
         expect(unknown._tag).toBe("ArkTxRejected")
       })))

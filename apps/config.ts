@@ -1,4 +1,6 @@
-import { Config, type ConfigError, LogLevel, Redacted } from "effect"
+import { secp256k1 } from "@noble/curves/secp256k1.js"
+import { bech32 } from "@scure/base"
+import { Config, ConfigError, Either, LogLevel, Option, Redacted } from "effect"
 
 /**
  * Every environment variable relaygate reads. Names and defaults are the
@@ -83,6 +85,63 @@ export const EpochsConfig = Config.all({
   })
 })
 export type EpochsConfig = Config.Config.Success<typeof EpochsConfig>
+
+/** A Nostr secret key as 64 hex or NIP-19 `nsec1…`, to lower-case hex; undefined unless it is a valid secp256k1 scalar. */
+const nostrSecretHex = (raw: string): string | undefined => {
+  const s = raw.trim()
+  let bytes: Uint8Array | undefined
+  if (/^[0-9a-fA-F]{64}$/.test(s)) bytes = Uint8Array.from(s.match(/../g)!, (h) => parseInt(h, 16))
+  else if (s.toLowerCase().startsWith("nsec1")) {
+    try {
+      const { prefix, words } = bech32.decode(s.toLowerCase() as `${string}1${string}`, 90)
+      bytes = prefix === "nsec" ? bech32.fromWords(words) : undefined
+    } catch {
+      bytes = undefined
+    }
+  }
+  return bytes !== undefined && bytes.length === 32 && secp256k1.utils.isValidSecretKey(bytes)
+    ? Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+    : undefined
+}
+
+const isRelayUrl = (s: string) => URL.canParse(s) && /^wss?:$/.test(new URL(s).protocol)
+
+/**
+ * NOSTR_RELAYS and NOSTR_PRIVATE_KEY: both set → the worker runs (standalone,
+ * or in-process in the HTTP app); both unset → no worker; one alone is an error.
+ */
+export const NostrConfig = Config.all({
+  relays: Config.option(
+    Config.string("NOSTR_RELAYS").pipe(
+      Config.validate({
+        message: "Expected a comma-separated list of ws:// or wss:// relay URLs",
+        validation: (raw) => splitList(raw).length > 0 && splitList(raw).every(isRelayUrl)
+      }),
+      Config.map((raw) => Array.from(new Set(splitList(raw))))
+    )
+  ),
+  privateKey: Config.option(
+    Config.string("NOSTR_PRIVATE_KEY").pipe(
+      Config.mapOrFail((raw) => {
+        const hex = nostrSecretHex(raw)
+        return hex === undefined
+          ? Either.left(ConfigError.InvalidData([], "Expected 64 hex characters or an nsec1… key (a secp256k1 private key)"))
+          : Either.right(Redacted.make(hex))
+      })
+    )
+  )
+}).pipe(
+  Config.mapOrFail(({ privateKey, relays }) => {
+    if (Option.isSome(relays) && Option.isNone(privateKey)) {
+      return Either.left(ConfigError.MissingData(["NOSTR_PRIVATE_KEY"], "Expected a key: NOSTR_RELAYS is set"))
+    }
+    if (Option.isNone(relays) && Option.isSome(privateKey)) {
+      return Either.left(ConfigError.MissingData(["NOSTR_RELAYS"], "Expected relay URLs: NOSTR_PRIVATE_KEY is set"))
+    }
+    return Either.right(Option.zipWith(relays, privateKey, (r, k) => ({ relays: r as ReadonlyArray<string>, privateKey: k })))
+  })
+)
+export type NostrConfig = Config.Config.Success<typeof NostrConfig>
 
 const leaves = (e: ConfigError.ConfigError): ReadonlyArray<{ readonly path: string; readonly message: string }> => {
   switch (e._op) {

@@ -1,0 +1,4 @@
+import { layer } from "../../../adapters/memory/taproot-assets.js"
+import { taprootAssetsContract } from "../../contracts/taproot-assets.js"
+
+taprootAssetsContract("simulated tapd", layer())

@@ -139,9 +139,10 @@ export class NostrBus extends Context.Tag("relaygate/NostrBus")<
     readonly pubkey: string
     readonly relays: () => Effect.Effect<ReadonlyArray<RelayState>>
     /**
-     * Subscribes on every relay for the lifetime of the scope. When the effect
-     * completes the subscription request is on its way to every connected
-     * relay ahead of anything published afterwards.
+     * Subscribes on every relay for the lifetime of the scope (renewed on each
+     * reconnection). When the effect completes every connected relay has
+     * registered it (answered EOSE), so whatever is published from then on,
+     * by anyone, is delivered; stored events matching the filters come first.
      */
     readonly subscribe: (filters: ReadonlyArray<NostrFilter>) => Effect.Effect<Stream.Stream<Delivered>, never, Scope.Scope>
     /** Signs the template with the bus's key and publishes it to every relay. */

@@ -110,12 +110,19 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
       }))))
     const subscriptions = new Set<OpenSubscription>()
 
-    const openOn = (sub: OpenSubscription, conn: Connection) => {
+    /** Opens the subscription on one relay; `onEose` runs once the relay has sent what it stored. */
+    const openOn = (sub: OpenSubscription, conn: Connection, onEose: () => void = () => {}) => {
       const relay = conn.relay
-      if (relay === undefined) return
+      let done = false
+      const once = () => {
+        if (!done) (done = true), onEose()
+      }
+      if (relay === undefined) return once()
       sub.handles.get(conn.url)?.close()
       sub.handles.set(conn.url, relay.subscribe(copyFilters(sub.filters), {
         onevent: (raw) => Queue.unsafeOffer(sub.inbox, { raw, conn }),
+        oneose: once,
+        onclose: once,
         // Filter mismatches are dropped as well; nothing unverified reaches the inbox unchecked.
         oninvalidevent: () => {
           conn.invalid++
@@ -283,10 +290,12 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
           inbox: yield* Queue.unbounded<{ readonly raw: unknown; readonly conn: Connection }>(),
           handles: new Map()
         }
-        yield* Effect.acquireRelease(
+        const stored = yield* Effect.acquireRelease(
           Effect.sync(() => {
             subscriptions.add(sub)
-            for (const conn of connections) if (conn.status === "connected") openOn(sub, conn)
+            return connections.filter((c) => c.status === "connected").map((conn) =>
+              Effect.async<void>((resume) => openOn(sub, conn, () => resume(Effect.void)))
+            )
           }),
           () =>
             Effect.sync(() => {
@@ -294,6 +303,12 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
               for (const h of sub.handles.values()) h.close()
               sub.handles.clear()
             }).pipe(Effect.zipRight(Queue.shutdown(sub.inbox)))
+        )
+        // Active means each connected relay has registered the request (its EOSE
+        // came back), so an event published anywhere from now on reaches us.
+        yield* Effect.all(stored, { concurrency: "unbounded", discard: true }).pipe(
+          Effect.timeout(Duration.millis(connectTimeoutMs)),
+          Effect.ignore
         )
         return deliveries(sub)
       })

@@ -30,6 +30,7 @@ import {
   Heartbeat,
   Intent,
   ScheduledSession,
+  StreamStartedEvent,
   TreeNoncesAggregatedEvent,
   TreeNoncesEvent,
   TreeSignatureEvent,
@@ -150,6 +151,7 @@ export interface GetEventStreamResponse {
     | { $case: "treeSignature"; value: TreeSignatureEvent }
     | { $case: "treeNonces"; value: TreeNoncesEvent }
     | { $case: "heartbeat"; value: Heartbeat }
+    | { $case: "streamStarted"; value: StreamStartedEvent }
     | undefined;
 }
 
@@ -1484,6 +1486,9 @@ export const GetEventStreamResponse: MessageFns<GetEventStreamResponse> = {
       case "heartbeat":
         Heartbeat.encode(message.event.value, writer.uint32(82).fork()).join();
         break;
+      case "streamStarted":
+        StreamStartedEvent.encode(message.event.value, writer.uint32(90).fork()).join();
+        break;
     }
     return writer;
   },
@@ -1590,6 +1595,14 @@ export const GetEventStreamResponse: MessageFns<GetEventStreamResponse> = {
             message.event = { $case: "heartbeat", value: Heartbeat.decode(reader, reader.uint32()) };
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.event = { $case: "streamStarted", value: StreamStartedEvent.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1671,6 +1684,12 @@ export const GetEventStreamResponse: MessageFns<GetEventStreamResponse> = {
       case "heartbeat": {
         if (object.event?.value !== undefined && object.event?.value !== null) {
           message.event = { $case: "heartbeat", value: Heartbeat.fromPartial(object.event.value) };
+        }
+        break;
+      }
+      case "streamStarted": {
+        if (object.event?.value !== undefined && object.event?.value !== null) {
+          message.event = { $case: "streamStarted", value: StreamStartedEvent.fromPartial(object.event.value) };
         }
         break;
       }

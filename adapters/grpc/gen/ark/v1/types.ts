@@ -164,6 +164,11 @@ export interface TreeSignatureEvent {
 export interface Heartbeat {
 }
 
+/** First message of every event stream; its id names the stream for topic updates. */
+export interface StreamStartedEvent {
+  id: string;
+}
+
 function createBaseOutpoint(): Outpoint {
   return { txid: "", vout: 0 };
 }
@@ -2144,6 +2149,61 @@ export const Heartbeat: MessageFns<Heartbeat> = {
   },
   fromPartial<I extends Exact<DeepPartial<Heartbeat>, I>>(_: I): Heartbeat {
     const message = createBaseHeartbeat();
+    return message;
+  },
+};
+
+function createBaseStreamStartedEvent(): StreamStartedEvent {
+  return { id: "" };
+}
+
+export const StreamStartedEvent: MessageFns<StreamStartedEvent> = {
+  encode(message: StreamStartedEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamStartedEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamStartedEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StreamStartedEvent>, I>>(base?: I): StreamStartedEvent {
+    return StreamStartedEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StreamStartedEvent>, I>>(object: I): StreamStartedEvent {
+    const message = createBaseStreamStartedEvent();
+    message.id = object.id ?? "";
     return message;
   },
 };

@@ -90,7 +90,7 @@ export class LedgerService extends Context.Tag("relaygate/LedgerService")<
       readonly amount: bigint
       readonly purpose: string
       readonly reference?: string | null | undefined
-    }) => Effect.Effect<HoldResult, AssetNotFound | AssetInactive | InsufficientFunds | HoldConflict | Amounts | StoreUnavailable>
+    }) => Effect.Effect<HoldResult, AssetNotFound | AssetInactive | InsufficientFunds | HoldConflict | InvalidLedgerInput | StoreUnavailable>
     /** Pays a hold out (to a user, or out over Lightning). Exactly once; never after a release. */
     readonly settle: (
       holdId: string,

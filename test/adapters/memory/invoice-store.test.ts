@@ -1,0 +1,4 @@
+import { layer } from "../../../adapters/memory/invoice-store.js"
+import { invoiceStoreContract } from "../../contracts/invoice-store.js"
+
+invoiceStoreContract("memory", layer)

@@ -8,6 +8,7 @@ import { SessionStore } from "../../ports/session-store.js"
 import { buildOffchainTx, selectInputs, validateOffchainTx } from "./ark-tx.js"
 import * as Ceremony from "./ceremony.machine.js"
 import { challengeMessage, intentHash } from "./challenge.js"
+import { CeremonyFunds, type TransferIntent } from "./funds.js"
 import {
   type CeremonyNotFound,
   CeremonyStepFailed,
@@ -56,7 +57,23 @@ export const make = Effect.gen(function*() {
   const ark = yield* ArkServer
   const gateway = yield* GatewaySigner
   const verifier = yield* SchnorrVerifier
+  const funds = yield* Effect.serviceOption(CeremonyFunds)
   const running = yield* FiberSet.make()
+
+  const intentOf = (s: Session, a: CeremonyArtifacts): TransferIntent => ({
+    session_id: s.session_id,
+    sender_pubkey: s.user_pubkey,
+    recipient_pubkey: a.recipient_pubkey ?? "",
+    asset_id: a.asset_id ?? "BTC",
+    amount: a.amount ?? 0n
+  })
+  const refused = (e: { readonly reason: string }) => new StepProblem({ reason: e.reason })
+
+  /** A ceremony that ended without completing gives its reservation and inputs back (idempotent). */
+  const releaseIfEnded = (s: Session) =>
+    Option.isSome(funds) && s.ceremony !== null && (s.ceremony.status === "failed" || s.ceremony.status === "cancelled")
+      ? funds.value.release(s, s.ceremony.error ?? s.ceremony.status)
+      : Effect.void
 
   const steps: Record<number, (s: Session, a: CeremonyArtifacts) => Effect.Effect<Partial<CeremonyArtifacts>, StepProblem>> = {
     // 1: the signature that authorised this session is checked again, and the
@@ -72,21 +89,27 @@ export const make = Effect.gen(function*() {
       }
       const asset = typeof s.intent_data["asset_id"] === "string" ? s.intent_data["asset_id"] : "BTC"
       if (asset !== "BTC") return yield* new StepProblem({ reason: `asset ${asset} cannot be sent as a BTC VTXO` })
-      return {
+      const intent = {
         recipient_pubkey: String(s.intent_data["recipient_pubkey"]),
         amount: BigInt(s.intent_data["amount"] as number | string),
         asset_id: asset
       }
+      // The sender's balance is set aside before anything is built, so a sender who cannot pay fails here, untouched.
+      if (Option.isSome(funds)) yield* funds.value.reserve(intentOf(s, intent)).pipe(Effect.mapError(refused))
+      return intent
     }),
-    2: Effect.fn("Ceremony.arkTransactionPrep")(function*(_s, a) {
+    2: Effect.fn("Ceremony.arkTransactionPrep")(function*(s, a) {
       const amount = yield* require(a.amount, "amount")
       const recipient = yield* require(a.recipient_pubkey, "recipient")
       const info = yield* ark.getInfo().pipe(Effect.mapError(fromDaemon))
-      const owned = yield* ark.listVtxos(gateway.pubkey).pipe(Effect.mapError(fromDaemon))
-      const inputs = yield* Either.mapLeft(
-        selectInputs(owned.map(({ amount, script, txid, vout }) => ({ txid, vout, amount, script })), amount),
-        (e) => new StepProblem({ reason: e.message })
-      )
+      // With an inventory, a VTXO covering the amount plus a change output above dust is assigned to this session.
+      const inputs = Option.isSome(funds)
+        ? yield* funds.value.inputs(intentOf(s, a), amount + info.dust).pipe(Effect.mapError(refused))
+        : yield* Effect.flatMap(ark.listVtxos(gateway.pubkey).pipe(Effect.mapError(fromDaemon)), (owned) =>
+          Either.mapLeft(
+            selectInputs(owned.map(({ amount, script, txid, vout }) => ({ txid, vout, amount, script })), amount),
+            (e) => new StepProblem({ reason: e.message })
+          ))
       const built = yield* Either.mapLeft(
         buildOffchainTx({
           inputs,
@@ -133,11 +156,23 @@ export const make = Effect.gen(function*() {
       }
       return { final_ark_tx: result.finalArkTx, checkpoint_txs: result.signedCheckpointTxs }
     }),
-    6: Effect.fn("Ceremony.finalization")(function*(_s, a) {
+    6: Effect.fn("Ceremony.finalization")(function*(s, a) {
       const checkpoints = yield* require(a.checkpoint_txs, "co-signed checkpoints")
       const final = yield* Effect.forEach(checkpoints, (psbt) => gateway.signPsbt(psbt)).pipe(Effect.mapError(fromDaemon))
-      yield* ark.finalizeTx({ arkTxid: yield* require(a.ark_txid, "ark txid"), finalCheckpointTxs: final })
-        .pipe(Effect.mapError(fromDaemon))
+      const arkTxid = yield* require(a.ark_txid, "ark txid")
+      yield* ark.finalizeTx({ arkTxid, finalCheckpointTxs: final }).pipe(Effect.mapError(fromDaemon))
+      if (Option.isSome(funds)) {
+        const inputs = yield* require(a.inputs, "inputs")
+        const amount = yield* require(a.amount, "amount")
+        const change = inputs.reduce((n, v) => n + v.amount, 0n) - amount
+        yield* funds.value.settle(intentOf(s, a), {
+          ark_txid: arkTxid,
+          final_ark_tx: a.final_ark_tx ?? null,
+          inputs,
+          // The change pays the owner's own VTXO script at vout 1 (validateOffchainTx checked it in step 3).
+          change: change > 0n ? { vout: 1, amount: change, script: inputs[0]!.script } : null
+        }).pipe(Effect.mapError(refused))
+      }
       return { final_checkpoint_txs: final }
     })
   }
@@ -161,6 +196,7 @@ export const make = Effect.gen(function*() {
         Either.isRight(outcome)
           ? Ceremony.completeStep(s, step, outcome.right, at)
           : Ceremony.failStep(s, step, outcome.left.reason, at))
+      yield* releaseIfEnded(recorded.session)
       if (Either.isLeft(outcome)) {
         return yield* new CeremonyStepFailed({ session_id: sessionId, step, reason: outcome.left.reason })
       }
@@ -186,7 +222,9 @@ export const make = Effect.gen(function*() {
   const current = Effect.fn("CeremonyService.status")(function*(sessionId: string) {
     // Reading the status also applies a deadline that has passed, so a client
     // polling a hung ceremony sees it fail on time.
-    return (yield* transition(store, sessionId, (s) => Either.right({ session: s, events: [] }))).session
+    const s = (yield* transition(store, sessionId, (s) => Either.right({ session: s, events: [] }))).session
+    yield* releaseIfEnded(s)
+    return s
   })
 
   return CeremonyService.of({
@@ -200,7 +238,9 @@ export const make = Effect.gen(function*() {
       return yield* runStep(sessionId, step, false)
     }),
     cancel: Effect.fn("CeremonyService.cancel")(function*(sessionId: string, reason: string) {
-      return (yield* transition(store, sessionId, (s, now) => Ceremony.cancel(s, reason, now))).session
+      const s = (yield* transition(store, sessionId, (s, now) => Ceremony.cancel(s, reason, now))).session
+      yield* releaseIfEnded(s)
+      return s
     }),
     recover: Effect.fn("CeremonyService.recover")(function*() {
       const now = yield* Clock.currentTimeMillis
@@ -210,12 +250,13 @@ export const make = Effect.gen(function*() {
         if (s.status !== "signing" || s.ceremony?.status !== "running") continue
         const timedOut = Ceremony.timeoutIfDue(s, now)
         if (Option.isSome(timedOut)) {
-          const events = yield* store.modify(s.session_id, (cur) =>
+          const [after, events] = yield* store.modify(s.session_id, (cur) =>
             Option.match(Ceremony.timeoutIfDue(cur, now), {
-              onNone: () => Either.right([cur, []] as const),
-              onSome: (d) => Either.right([d.session, d.events] as const)
-            })).pipe(Effect.orElseSucceed(() => []))
+              onNone: () => Either.right([cur, [cur, []]] as const),
+              onSome: (d) => Either.right([d.session, [d.session, d.events]] as const)
+            })).pipe(Effect.orElseSucceed(() => [s, []] as const))
           yield* logEvents(events)
+          yield* releaseIfEnded(after)
           failed++
           continue
         }

@@ -1,6 +1,6 @@
 import { secp256k1 } from "@noble/curves/secp256k1.js"
 import { bech32 } from "@scure/base"
-import { Config, ConfigError, Either, LogLevel, Option, Redacted } from "effect"
+import { Config, ConfigError, Effect, Either, HashSet, LogLevel, Option, Redacted } from "effect"
 
 /**
  * Every environment variable relaygate reads. Names and defaults are the
@@ -142,6 +142,89 @@ export const NostrConfig = Config.all({
   })
 )
 export type NostrConfig = Config.Config.Success<typeof NostrConfig>
+
+/** `OSMOSIS_1` → `osmosis-1`, `EVMOS_9001_2` → `evmos_9001-2`: the chain id a `<CHAIN>` suffix stands for. */
+export const chainIdFromEnv = (suffix: string): string => {
+  const s = suffix.toLowerCase()
+  // EVM-style ids (`name_eip155-revision`) keep their underscore; every other `_` was a `-`.
+  const evm = /^(.+)_(\d+)_(\d+)$/.exec(s)
+  return evm === null ? s.replace(/_/g, "-") : `${evm[1]!.replace(/_/g, "-")}_${evm[2]}-${evm[3]}`
+}
+
+/**
+ * Names of the variables starting with `prefix` (COMETBFT_RPC_<CHAIN>, …), read
+ * through the current ConfigProvider so a test's map works like the environment.
+ */
+const namesWithPrefix = (prefix: string): Effect.Effect<ReadonlyArray<string>> =>
+  Effect.configProviderWith((provider) => {
+    const walk = (path: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<string>> =>
+      provider.flattened.enumerateChildren(path).pipe(
+        Effect.orElseSucceed(() => HashSet.empty<string>()),
+        Effect.flatMap((children) =>
+          Effect.forEach(HashSet.toValues(children), (child) => {
+            const next = [...path, child]
+            const name = next.join("_")
+            if (!prefix.startsWith(name) && !name.startsWith(prefix)) return Effect.succeed([])
+            return Effect.map(walk(next), (below) => (name.length > prefix.length ? [name, ...below] : below))
+          })
+        ),
+        Effect.map((lists) => lists.flat())
+      )
+    return Effect.map(walk([]), (names) => Array.from(new Set(names)).sort())
+  })
+
+/** Every `<prefix><CHAIN>` variable, validated, keyed by the chain id it names. */
+const perChain = (prefix: string, message: string, valid: (s: string) => boolean) =>
+  Effect.gen(function*() {
+    const out = new Map<string, string>()
+    for (const name of yield* namesWithPrefix(prefix)) {
+      const value = yield* Config.option(Config.string(name).pipe(Config.validate({ message, validation: (s) => valid(s.trim()) })))
+      if (Option.isSome(value)) out.set(chainIdFromEnv(name.slice(prefix.length)), value.value.trim())
+    }
+    return out as ReadonlyMap<string, string>
+  })
+
+const isHttpUrl = (s: string) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol)
+const isRpcUrl = (s: string) => URL.canParse(s) && /^(https?|wss?):$/.test(new URL(s).protocol)
+
+/**
+ * The clearing module: JWT_SECRET (HS256, ≥ 32 bytes; unset → protected routes
+ * answer 503), CHAINPULSE_URL, COMETBFT_RPC_<CHAIN>, COSMOS_REST_<CHAIN>,
+ * CLEARING_ADDRESS_<CHAIN>, CLEARING_FEE (`amount+denom`, per packet),
+ * HERMES_URL / HERMES_BIN (the CLI wins when both are set).
+ */
+export const ClearingEnvConfig = Effect.gen(function*() {
+  const simple = yield* Config.all({
+    jwtSecret: Config.option(
+      Config.redacted("JWT_SECRET").pipe(
+        Config.validate({
+          message: "Expected at least 32 bytes (an HS256 key); there is no default",
+          validation: (r) => new TextEncoder().encode(Redacted.value(r)).length >= 32
+        })
+      )
+    ),
+    chainpulseUrl: Config.option(Config.string("CHAINPULSE_URL").pipe(Config.validate({ message: "Expected an http(s) URL", validation: isHttpUrl }))),
+    hermesUrl: Config.option(Config.string("HERMES_URL").pipe(Config.validate({ message: "Expected an http(s) URL", validation: isHttpUrl }))),
+    hermesBin: optionalString("HERMES_BIN"),
+    fee: Config.option(
+      Config.string("CLEARING_FEE").pipe(
+        Config.mapOrFail((raw) => {
+          const m = /^(\d+)([a-zA-Z][a-zA-Z0-9/:._-]{1,127})$/.exec(raw.trim())
+          return m === null || BigInt(m[1]!) === 0n
+            ? Either.left(ConfigError.InvalidData([], "Expected a positive amount followed by a denom, e.g. 500000uosmo"))
+            : Either.right({ amount: BigInt(m[1]!), denom: m[2]! })
+        })
+      )
+    )
+  })
+  return {
+    ...simple,
+    cometbft: yield* perChain("COMETBFT_RPC_", "Expected an http(s) or ws(s) URL", isRpcUrl),
+    cosmosRest: yield* perChain("COSMOS_REST_", "Expected an http(s) URL", isHttpUrl),
+    clearingAddresses: yield* perChain("CLEARING_ADDRESS_", "Expected an address", (s) => /^[a-z0-9]+1[02-9ac-hj-np-z]{6,}$/.test(s))
+  }
+})
+export type ClearingEnvConfig = Effect.Effect.Success<typeof ClearingEnvConfig>
 
 const leaves = (e: ConfigError.ConfigError): ReadonlyArray<{ readonly path: string; readonly message: string }> => {
   switch (e._op) {

@@ -4,6 +4,9 @@ import { SessionsApi } from "./ark/sessions.js"
 import { AssignmentsApi } from "./epochs/assignments.js"
 import { EpochsHealthApi } from "./epochs/health.js"
 import { UploadsApi } from "./epochs/uploads.js"
+import { ClearingFacadeApi } from "./clearing/monitoring.js"
+import { ClearingOperationsApi } from "./clearing/operations.js"
+import { ClearingPacketsApi, ClearingUserPacketsApi } from "./clearing/packets.js"
 import { SystemApi } from "./system.js"
 
 /** The whole HTTP contract of the bundled app; OpenAPI at /docs-json is generated from it. */
@@ -14,6 +17,10 @@ export class RelaygateApi extends HttpApi.make("relaygate")
   .add(AssignmentsApi)
   .add(UploadsApi)
   .add(EpochsHealthApi)
+  .add(ClearingPacketsApi)
+  .add(ClearingUserPacketsApi)
+  .add(ClearingFacadeApi)
+  .add(ClearingOperationsApi)
   .annotate(OpenApi.Title, "relaygate")
   .annotate(OpenApi.Description, "Ark relay gateway, Resi Labs epochs API and IBC clearing, one HTTP app")
 {}

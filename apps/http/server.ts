@@ -11,12 +11,20 @@ import { AssignmentsLive } from "./epochs/assignments.handlers.js"
 import { epochsErrorBodies } from "./epochs/errors.js"
 import { EpochsHealthLive } from "./epochs/health.handlers.js"
 import { UploadsLive } from "./epochs/uploads.handlers.js"
+import { ClearingAuthLive } from "./clearing/auth.js"
+import { clearingErrorBodies } from "./clearing/errors.js"
+import { ClearingFacadeLive } from "./clearing/monitoring.handlers.js"
+import { ClearingOperationsLive } from "./clearing/operations.handlers.js"
+import { ClearingPacketsLive, ClearingUserPacketsLive } from "./clearing/packets.handlers.js"
 import { SystemLive } from "./system.handlers.js"
+import { ClearingWsLive } from "./ws.js"
 
 /** Every route group with its handlers; needs the module services (apps/layers.ts). */
 export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide([SystemLive, SessionsLive, CeremonyLive, AssignmentsLive, UploadsLive, EpochsHealthLive]),
-  Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies]))
+  Layer.provide([ClearingPacketsLive, ClearingUserPacketsLive, ClearingFacadeLive, ClearingOperationsLive, ClearingWsLive]),
+  Layer.provide(ClearingAuthLive),
+  Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))
 )
 
 /** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json. */

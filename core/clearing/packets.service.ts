@@ -65,7 +65,7 @@ export class PacketQueries extends Context.Tag("relaygate/clearing/PacketQueries
       opts: Page & {
         readonly address: string
         readonly role?: "sender" | "receiver" | undefined
-        readonly status?: "all" | "pending" | "delivered" | undefined
+        readonly status?: "all" | "pending" | "delivered" | "expired" | undefined
       }
     ) => Q<ReadonlyArray<PacketView>>
     /** Pending packets whose timestamp timeout is within `minutes`, soonest first. */

@@ -8,7 +8,7 @@ const Pong = topic("test.pong", Schema.Struct({ n: Schema.Number }))
 /** The behaviour every EventBus adapter must have; each adapter's test calls this. */
 export const eventBusContract = (name: string, layer: Layer.Layer<EventBus, EventBusUnavailable>) =>
   describe(`EventBus contract: ${name}`, () => {
-    const run = <A, E>(effect: Effect.Effect<A, E, EventBus>) => Effect.provide(effect, layer)
+    const run = <A, E, R>(effect: Effect.Effect<A, E, EventBus | R>) => Effect.provide(effect, layer)
 
     it.scoped("delivers what is published after subscribing, in order, to every subscriber of the topic only", () =>
       run(Effect.gen(function*() {

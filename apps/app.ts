@@ -3,10 +3,10 @@ import { ClearingJobsLive, ClearingLive } from "./clearing.js"
 import { ServerConfig } from "./config.js"
 import { ServeLive } from "./http/server.js"
 import { EpochsJobsLive, SigningJobsLive } from "./jobs.js"
-import { ArkSigningLive, EpochsLive, IdentityLive, ReadinessLive } from "./layers.js"
+import { ArkSigningLive, EpochsLive, IdentityLive, NostrWorkerLive, ReadinessLive, RequestGuardsLive } from "./layers.js"
 
-/** Module services and what the system routes report about them. */
-export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive).pipe(
+/** Module services and what the system routes report about them (the Nostr worker runs in-process when configured). */
+export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive, NostrWorkerLive).pipe(
   Layer.provideMerge(Layer.mergeAll(ArkSigningLive, EpochsLive, ClearingLive))
 )
 
@@ -16,5 +16,11 @@ export const LoggingLive = Layer.unwrapEffect(Effect.map(ServerConfig, ({ logLev
 /** The bundled HTTP app with its background jobs. */
 export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive, EpochsJobsLive, ClearingJobsLive).pipe(
   Layer.provide(ServicesLive),
+  Layer.provide(LoggingLive)
+)
+
+/** `relaygate worker`: the Nostr worker alone, with the signing module's background jobs, on its own stores. */
+export const WorkerLive = Layer.mergeAll(NostrWorkerLive, SigningJobsLive).pipe(
+  Layer.provide(Layer.mergeAll(ArkSigningLive, RequestGuardsLive)),
   Layer.provide(LoggingLive)
 )

@@ -1,9 +1,9 @@
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, ConfigError, Console, Effect, Layer } from "effect"
+import { Config, ConfigError, Console, Effect, Layer, Option } from "effect"
 import { nip19 } from "nostr-tools"
 import { hexToBytes } from "../core/shared/hex.js"
-import { AppLive } from "./app.js"
-import { describeConfigError } from "./config.js"
+import { AppLive, WorkerLive } from "./app.js"
+import { describeConfigError, NostrConfig } from "./config.js"
 import { randomKeyHex } from "./layers.js"
 
 const USAGE = "usage: relaygate serve | worker | migrate | keygen"
@@ -22,9 +22,9 @@ const exitWith = (code: number, line: string) =>
 const serve = Layer.launch(AppLive)
 
 const worker = Effect.gen(function*() {
-  const relays = yield* Config.option(Config.string("NOSTR_RELAYS"))
-  if (relays._tag === "None") return yield* exitWith(1, "the worker needs NOSTR_RELAYS and NOSTR_PRIVATE_KEY")
-  return yield* exitWith(1, "the Nostr worker is not available in this build yet (issue 9)")
+  const nostr = yield* NostrConfig
+  if (Option.isNone(nostr)) return yield* exitWith(1, "the worker needs NOSTR_RELAYS and NOSTR_PRIVATE_KEY")
+  return yield* Layer.launch(WorkerLive)
 })
 
 const migrate = Effect.gen(function*() {

@@ -2,7 +2,7 @@ import { createRequire } from "node:module"
 import { Clock, Context, Effect, Layer, Option, Redacted } from "effect"
 import { EpochService } from "../core/epochs/service.js"
 import { defaultSettings, EpochsSettings } from "../core/epochs/settings.js"
-import { bytesToHex } from "../core/shared/hex.js"
+import { bytesToHex, hexToBytes } from "../core/shared/hex.js"
 import * as CeremonyService from "../core/signing/ceremony.service.js"
 import * as SessionService from "../core/signing/service.js"
 import * as GatewayKey from "../adapters/crypto/gateway-signer.js"
@@ -17,11 +17,15 @@ import * as MemoryMetagraph from "../adapters/memory/metagraph.js"
 import * as MemoryRateLimiter from "../adapters/memory/rate-limiter.js"
 import * as MemoryReplayGuard from "../adapters/memory/replay-guard.js"
 import * as S3Grants from "../adapters/s3/upload-grants.js"
+import * as NostrRelays from "../adapters/nostr/bus.js"
+import { getPublicKey } from "nostr-tools/pure"
+import { SchnorrVerifier } from "../ports/schnorr-verifier.js"
+import * as NostrWorkerController from "./worker/controller.js"
 import { EpochStore } from "../ports/epoch-store.js"
 import { Metagraph } from "../ports/metagraph.js"
 import { ArkServer } from "../ports/ark-server.js"
 import { GatewaySigner } from "../ports/gateway-signer.js"
-import { ArkConfig, EpochsConfig, ServerConfig } from "./config.js"
+import { ArkConfig, EpochsConfig, NostrConfig, ServerConfig } from "./config.js"
 import { ReadinessChecks } from "./http/readiness.js"
 import { GatewayIdentity } from "./http/system.handlers.js"
 
@@ -173,3 +177,33 @@ export const IdentityLive = Layer.effect(
 )
 
 export const randomKeyHex = GatewayKey.generatePrivateKey().pipe(Effect.map(bytesToHex))
+
+/**
+ * The Nostr worker (NOSTR_RELAYS + NOSTR_PRIVATE_KEY) on the ark signing
+ * services it is given; started at once when configured. Unconfigured, it is
+ * a worker that reports so and cannot be started.
+ */
+export const NostrWorkerLive = Layer.scoped(
+  NostrWorkerController.NostrWorker,
+  Effect.gen(function*() {
+    const config = yield* NostrConfig
+    const verifier = yield* SchnorrVerifier
+    const setup = Option.map(config, ({ privateKey, relays }) => {
+      const key = hexToBytes(Redacted.value(privateKey))
+      return {
+        pubkey: getPublicKey(key),
+        bus: NostrRelays.layer({ relays, privateKey: key }).pipe(Layer.provide(Layer.succeed(SchnorrVerifier, verifier)))
+      }
+    })
+    const worker = yield* NostrWorkerController.make(setup)
+    if (Option.isSome(setup)) {
+      // Configured, so start cannot answer NostrNotConfigured.
+      const started = yield* Effect.orDie(worker.start())
+      yield* Effect.logInfo("nostr worker started").pipe(Effect.annotateLogs({
+        pubkey: started.pubkey ?? "",
+        relays_connected: `${started.relays.filter((r) => r.status === "connected").length}/${started.relays.length}`
+      }))
+    }
+    return worker
+  })
+)

@@ -1,0 +1,24 @@
+import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { generateSecretKey } from "nostr-tools/pure"
+import { ServicesLive } from "../../apps/app.js"
+import { NostrWorker } from "../../apps/worker/controller.js"
+import { bytesToHex } from "../../core/shared/hex.js"
+
+/**
+ * The bundled app's services (the same layer `npm start` runs, minus the HTTP
+ * listener) with the Nostr worker in-process, on the real clock, configured
+ * only by `env` plus NOSTR_RELAYS and a fresh NOSTR_PRIVATE_KEY.
+ */
+export const startGateway = (relays: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const sk = generateSecretKey()
+    const context = yield* Layer.build(ServicesLive).pipe(
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({
+        NOSTR_RELAYS: relays.join(","),
+        NOSTR_PRIVATE_KEY: bytesToHex(sk),
+        ...env
+      }))))
+    )
+    const worker = Context.get(context, NostrWorker)
+    return { context, nostrPubkey: worker.pubkey!, worker }
+  })

@@ -7,7 +7,7 @@ import * as E from "../../../core/signing/errors.js"
  * The domain error's own fields (session_id, step, …) ride along beside them,
  * so existing clients read what they always read and new ones get detail.
  */
-const arkBody = <Self extends { readonly message: string }, I extends { readonly _tag: string }>(
+export const arkBody = <Self extends { readonly message: string }, I extends { readonly _tag: string }>(
   error: Schema.Schema<Self, I>,
   code: string,
   status: number

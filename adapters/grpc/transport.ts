@@ -63,11 +63,15 @@ export interface Connection {
     request: Req,
     metadata?: Readonly<Record<string, string>>
   ) => Effect.Effect<Res, GrpcCallFailed>
-  /** One subscription; it ends when the daemon ends it and fails when the call fails. */
+  /**
+   * One subscription; it ends when the daemon ends it and fails when the call
+   * fails. Without a deadline it may stay open indefinitely.
+   */
   readonly serverStream: <Req, Res>(
     method: MethodDef<Req, Res>,
     request: Req,
-    metadata?: Readonly<Record<string, string>>
+    metadata?: Readonly<Record<string, string>>,
+    options?: { readonly deadline?: Duration.DurationInput }
   ) => Stream.Stream<Res, GrpcCallFailed>
   /** Closes the channel and dials again with freshly read TLS certificate and macaroon. */
   readonly reconnect: Effect.Effect<void, GrpcSetupFailed>
@@ -180,7 +184,12 @@ export const connect = (target: GrpcTarget): Effect.Effect<Connection, GrpcSetup
           return Effect.sync(() => call.cancel())
         }))
 
-    const serverStream = <Req, Res>(method: MethodDef<Req, Res>, request: Req, metadata?: Readonly<Record<string, string>>) =>
+    const serverStream = <Req, Res>(
+      method: MethodDef<Req, Res>,
+      request: Req,
+      metadata?: Readonly<Record<string, string>>,
+      options?: { readonly deadline?: Duration.DurationInput }
+    ) =>
       Stream.unwrap(Effect.map(SynchronizedRef.get(channel), (c) =>
         Stream.async<Res, GrpcCallFailed>((emit) => {
           const call = c.client.makeServerStreamRequest(
@@ -188,7 +197,8 @@ export const connect = (target: GrpcTarget): Effect.Effect<Connection, GrpcSetup
             method.requestSerialize,
             method.responseDeserialize,
             request,
-            metadataFor(c, metadata)
+            metadataFor(c, metadata),
+            options?.deadline === undefined ? {} : { deadline: new Date(Date.now() + Duration.toMillis(Duration.decode(options.deadline))) }
           )
           let cancelled = false
           // Backpressure: stop reading from the socket until the consumer took the message.

@@ -1,6 +1,7 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { CeremonyApi } from "./ark/ceremony.js"
 import { SessionsApi } from "./ark/sessions.js"
+import { NostrApi } from "./ark/nostr.js"
 import { AssignmentsApi } from "./epochs/assignments.js"
 import { EpochsHealthApi } from "./epochs/health.js"
 import { UploadsApi } from "./epochs/uploads.js"
@@ -14,6 +15,7 @@ export class RelaygateApi extends HttpApi.make("relaygate")
   .add(SystemApi)
   .add(SessionsApi)
   .add(CeremonyApi)
+  .add(NostrApi)
   .add(AssignmentsApi)
   .add(UploadsApi)
   .add(EpochsHealthApi)

@@ -3,11 +3,13 @@ import { ClearingJobsLive, ClearingLive } from "./clearing.js"
 import { ServerConfig } from "./config.js"
 import { ServeLive } from "./http/server.js"
 import { EpochsJobsLive, SigningJobsLive } from "./jobs.js"
+import { PersistenceLive } from "./persistence.js"
 import { ArkSigningLive, EpochsLive, IdentityLive, NostrWorkerLive, ReadinessLive, RequestGuardsLive } from "./layers.js"
 
 /** Module services and what the system routes report about them (the Nostr worker runs in-process when configured). */
 export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive, NostrWorkerLive).pipe(
-  Layer.provideMerge(Layer.mergeAll(ArkSigningLive, EpochsLive, ClearingLive))
+  Layer.provideMerge(Layer.mergeAll(ArkSigningLive, EpochsLive, ClearingLive)),
+  Layer.provideMerge(PersistenceLive)
 )
 
 /** Log lines at LOG_LEVEL and above. */
@@ -22,5 +24,6 @@ export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive, EpochsJobsLive
 /** `relaygate worker`: the Nostr worker alone, with the signing module's background jobs, on its own stores. */
 export const WorkerLive = Layer.mergeAll(NostrWorkerLive, SigningJobsLive).pipe(
   Layer.provide(Layer.mergeAll(ArkSigningLive, RequestGuardsLive)),
+  Layer.provide(PersistenceLive),
   Layer.provide(LoggingLive)
 )

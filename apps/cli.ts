@@ -1,9 +1,11 @@
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, ConfigError, Console, Effect, Layer, Option } from "effect"
+import { ConfigError, Console, Effect, Layer, Option, Redacted } from "effect"
 import { nip19 } from "nostr-tools"
+import * as MariaDb from "../adapters/mariadb/client.js"
+import * as MariaDbMigrations from "../adapters/mariadb/migrations.js"
 import { hexToBytes } from "../core/shared/hex.js"
 import { AppLive, WorkerLive } from "./app.js"
-import { describeConfigError, NostrConfig } from "./config.js"
+import { describeConfigError, NostrConfig, PersistenceConfig } from "./config.js"
 import { randomKeyHex } from "./layers.js"
 
 const USAGE = "usage: relaygate serve | worker | migrate | keygen"
@@ -27,10 +29,19 @@ const worker = Effect.gen(function*() {
   return yield* Layer.launch(WorkerLive)
 })
 
+/** Brings the DATABASE_URL schema up to date (serve does the same at start-up) and says what it applied. */
 const migrate = Effect.gen(function*() {
-  const url = yield* Config.option(Config.string("DATABASE_URL"))
-  if (url._tag === "None") return yield* Console.log("DATABASE_URL is not set: memory stores need no migration")
-  return yield* exitWith(1, "MariaDB stores are not available in this build yet (issue 7)")
+  const { databaseUrl } = yield* PersistenceConfig
+  if (Option.isNone(databaseUrl)) return yield* Console.log("DATABASE_URL is not set: memory stores need no migration")
+  const applied = yield* MariaDbMigrations.migrate.pipe(
+    Effect.mapError((e) => new MariaDb.DatabaseStartupFailed({ message: `DATABASE_URL: migration failed: ${e.message}` })),
+    Effect.provide(MariaDb.layer(databaseUrl.value))
+  )
+  yield* Console.log(
+    applied.length === 0
+      ? `${MariaDb.describeUrl(Redacted.value(databaseUrl.value))}: schema is up to date`
+      : `${MariaDb.describeUrl(Redacted.value(databaseUrl.value))}: applied ${applied.map(([id, name]) => `${String(id).padStart(4, "0")}_${name}`).join(", ")}`
+  )
 })
 
 /** Prints a new secp256k1 key for GATEWAY_PRIVATE_KEY / NOSTR_PRIVATE_KEY, hex and NIP-19. */

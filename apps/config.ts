@@ -50,6 +50,30 @@ export const ServerConfig = Config.all({
 })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>
 
+const hasScheme = (schemes: ReadonlyArray<string>) => (raw: string) =>
+  URL.canParse(raw) && schemes.includes(new URL(raw).protocol) && new URL(raw).hostname !== ""
+
+/**
+ * DATABASE_URL and REDIS_URL: set → MariaDB stores / Redis guards, event bus
+ * and job locks; unset → in-memory (one process). Both may carry passwords,
+ * so they are redacted and never logged.
+ */
+export const PersistenceConfig = Config.all({
+  databaseUrl: Config.option(
+    Config.string("DATABASE_URL").pipe(
+      Config.validate({ message: "Expected mysql://user:pass@host:3306/db", validation: hasScheme(["mysql:", "mariadb:"]) }),
+      Config.map((raw) => Redacted.make(raw.replace(/^mariadb:/, "mysql:")))
+    )
+  ),
+  redisUrl: Config.option(
+    Config.string("REDIS_URL").pipe(
+      Config.validate({ message: "Expected redis://host:6379/0 (or rediss:// for TLS)", validation: hasScheme(["redis:", "rediss:"]) }),
+      Config.map(Redacted.make)
+    )
+  )
+})
+export type PersistenceConfig = Config.Config.Success<typeof PersistenceConfig>
+
 export const ArkConfig = Config.all({
   sessionTimeoutMinutes: positiveInt("SESSION_TIMEOUT_MINUTES", 30),
   challengeTimeoutMinutes: positiveInt("CHALLENGE_TIMEOUT_MINUTES", 5),

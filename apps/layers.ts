@@ -28,6 +28,7 @@ import { GatewaySigner } from "../ports/gateway-signer.js"
 import { ArkConfig, EpochsConfig, NostrConfig, ServerConfig } from "./config.js"
 import { ReadinessChecks } from "./http/readiness.js"
 import { GatewayIdentity } from "./http/system.handlers.js"
+import { persistenceChecks, storeAdapter } from "./persistence.js"
 
 const version: string = createRequire(import.meta.url)("../package.json").version
 
@@ -147,10 +148,12 @@ export const ReadinessLive = Layer.effect(
     const epochStore = yield* EpochStore
     const metagraph = yield* Metagraph
     const { metagraphFile } = yield* EpochsConfig
+    const stores = yield* storeAdapter
     return [
-      { name: "session_store", adapter: "memory", probe: Effect.void },
+      ...(yield* persistenceChecks),
+      { name: "session_store", adapter: stores, probe: Effect.void },
       { name: "arkd", adapter: "simulated", probe: ark.getInfo().pipe(Effect.mapError((e) => ({ message: e.reason }))) },
-      { name: "epoch_store", adapter: "memory", probe: epochStore.get("readiness").pipe(Effect.asVoid, Effect.mapError((e) => ({ message: e.message }))) },
+      { name: "epoch_store", adapter: stores, probe: epochStore.get("readiness").pipe(Effect.asVoid, Effect.mapError((e) => ({ message: e.message }))) },
       {
         name: "metagraph",
         adapter: Option.isSome(metagraphFile) ? "file" : "permissive",

@@ -1,0 +1,70 @@
+import type { SqlClient } from "@effect/sql"
+import { SqlError } from "@effect/sql/SqlError"
+import { Effect, ParseResult, Schedule, Schema } from "effect"
+import { StoreUnavailable } from "../../core/shared/errors.js"
+
+/*
+ * Helpers shared by the SQL stores. They are written against the generic
+ * SqlClient; only MariaDB/MySQL error numbers are interpreted here.
+ */
+
+/** The server's error number, found through the chain of causes (StoreUnavailable → SqlError → driver error). */
+const errno = (e: unknown, depth = 0): number | undefined => {
+  if (typeof e !== "object" || e === null || depth > 4) return undefined
+  if ("errno" in e && typeof e.errno === "number") return e.errno
+  return "cause" in e ? errno(e.cause, depth + 1) : undefined
+}
+
+/** ER_DUP_ENTRY: a unique key already holds the value. */
+export const isDuplicateKey = (e: unknown): boolean => errno(e) === 1062
+
+/** ER_LOCK_DEADLOCK / ER_LOCK_WAIT_TIMEOUT: the transaction was rolled back and may simply be run again. */
+const isRetryable = (e: unknown): boolean => errno(e) === 1213 || errno(e) === 1205
+
+/**
+ * What every SQL store does with its statements: SqlError (and a row that no
+ * longer decodes) becomes StoreUnavailable naming the store and operation,
+ * and transactions that the server chose as a deadlock victim run again from
+ * the start (the decisions inside are pure, so re-running them is safe).
+ */
+export const storeOps = (sql: SqlClient.SqlClient, store: string) => {
+  const fail = (operation: string) => (cause: unknown) => new StoreUnavailable({ store, operation, cause })
+  return {
+    run: (operation: string) => <A, R>(effect: Effect.Effect<A, SqlError | ParseResult.ParseError, R>) =>
+      effect.pipe(Effect.mapError(fail(operation)), Effect.withSpan(`${store}.${operation}`)),
+    transaction: <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
+      sql.withTransaction(effect).pipe(
+        Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(fail(operation)(e))),
+        Effect.retry({ while: isRetryable, schedule: Schedule.exponential("5 millis").pipe(Schedule.jittered), times: 8 }),
+        Effect.withSpan(`${store}.${operation}`)
+      )
+  }
+}
+
+/**
+ * A schema stored as one JSON column. Bigints inside the aggregates are
+ * encoded by their schemas (as strings), so nothing loses precision. The
+ * driver hands JSON columns back parsed or as text depending on the server;
+ * both are accepted.
+ */
+export const jsonColumn = <A, I>(schema: Schema.Schema<A, I>) => {
+  const encode = Schema.encodeSync(schema)
+  const decodeParsed = Schema.decodeUnknown(schema)
+  const decodeText = Schema.decodeUnknown(Schema.parseJson(schema))
+  return {
+    encode: (a: A): string => JSON.stringify(encode(a)),
+    decode: (raw: unknown): Effect.Effect<A, ParseResult.ParseError> =>
+      typeof raw === "string" ? decodeText(raw) : decodeParsed(raw)
+  }
+}
+
+/** BIGINT / DECIMAL columns arrive as strings (bigNumberStrings); amounts become bigint, instants number. */
+export const toBigInt = (v: unknown): bigint => (typeof v === "bigint" ? v : BigInt(String(v)))
+export const toNumber = (v: unknown): number => (typeof v === "number" ? v : Number(v))
+
+/** `items` in slices of `size`, so one statement never carries an unbounded IN list. */
+export const chunksOf = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}

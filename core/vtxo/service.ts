@@ -10,7 +10,7 @@ import { type VtxoFilter, VtxoStore } from "../../ports/vtxo-store.js"
 import {
   ArkBatchFailed,
   InvalidBatch,
-  type InvalidVtxoState,
+  InvalidVtxoState,
   NoVtxoAvailable,
   type VtxoAlreadySpent,
   VtxoNotFound
@@ -76,6 +76,11 @@ export class VtxoService extends Context.Tag("relaygate/VtxoService")<
       readonly amount_needed: bigint
       readonly ref?: string | undefined
     }) => Effect.Effect<Vtxo, NoVtxoAvailable | AssetNotFound | StoreUnavailable>
+    /** Assigns one particular available VTXO (one just created for the user). */
+    readonly assignVtxo: (
+      vtxoId: string,
+      userPubkey: string
+    ) => Effect.Effect<Vtxo, VtxoNotFound | InvalidVtxoState | StoreUnavailable>
     /** Back to available, for an assignment that will not be spent. */
     readonly unassign: (vtxoId: string, ref: string) => Effect.Effect<Vtxo, VtxoNotFound | InvalidVtxoState | StoreUnavailable>
     readonly markSpent: (input: {
@@ -205,6 +210,17 @@ export const make = (settings: VtxoSettings) =>
         return yield* Option.match(assigned, {
           onNone: () => Effect.fail(new NoVtxoAvailable({ asset_id: input.asset_id, amount_needed: Number(input.amount_needed) })),
           onSome: Effect.succeed
+        })
+      }),
+
+      assignVtxo: Effect.fn("VtxoService.assignVtxo")(function*(id: string, userPubkey: string) {
+        const now = yield* Clock.currentTimeMillis
+        return yield* store.modify(id, (v) => {
+          if (v.status !== "available" || v.expires_at <= now) {
+            return Either.left(new InvalidVtxoState({ vtxo_id: id, status: v.status, action: "assign it" }))
+          }
+          const assigned = Machine.assign(v, { user_pubkey: userPubkey, ref: null }, now)
+          return Either.right([assigned, assigned] as const)
         })
       }),
 

@@ -1,6 +1,10 @@
 import { HttpApiSchema } from "@effect/platform"
 import { ParseResult, Schema } from "effect"
+import * as LedgerE from "../../../core/ledger/errors.js"
+import * as LnE from "../../../core/lightning/errors.js"
 import * as E from "../../../core/signing/errors.js"
+import * as TxE from "../../../core/transactions/errors.js"
+import * as VtxoE from "../../../core/vtxo/errors.js"
 
 /**
  * The ark module's error body is the seed's `{ "error": "<message>", "code": "<CODE>" }`.
@@ -74,3 +78,31 @@ export const InvalidIntentBody = arkBody(E.InvalidIntent, "INVALID_INTENT", 400)
 export const StepOutOfOrderBody = arkBody(E.StepOutOfOrder, "STEP_OUT_OF_ORDER", 409)
 export const CeremonyNotFoundBody = arkBody(E.CeremonyNotFound, "CEREMONY_NOT_FOUND", 404)
 export const StepFailedBody = arkBody(E.CeremonyStepFailed, "STEP_FAILED", 422)
+
+// The money routes (ledger, VTXOs, transactions, Lightning).
+export const AssetNotFoundBody = arkBody(LedgerE.AssetNotFound, "ASSET_NOT_FOUND", 404)
+export const AssetExistsBody = arkBody(LedgerE.AssetAlreadyExists, "ASSET_EXISTS", 409)
+export const AssetInactiveBody = arkBody(LedgerE.AssetInactive, "ASSET_INACTIVE", 409)
+export const InvalidRequestBody = arkBody(LedgerE.InvalidLedgerInput, "INVALID_REQUEST", 400)
+export const AmountOverflowBody = arkBody(LedgerE.AmountOverflow, "AMOUNT_OVERFLOW", 400)
+export const SupplyCapBody = arkBody(LedgerE.SupplyCapExceeded, "SUPPLY_CAP_EXCEEDED", 422)
+export const InsufficientFundsBody = arkBody(LedgerE.InsufficientFunds, "INSUFFICIENT_FUNDS", 422)
+export const ReservationConflictBody = arkBody(LedgerE.HoldConflict, "RESERVATION_CONFLICT", 409)
+
+export const VtxoNotFoundBody = arkBody(VtxoE.VtxoNotFound, "VTXO_NOT_FOUND", 404)
+export const NoVtxoAvailableBody = arkBody(VtxoE.NoVtxoAvailable, "NO_VTXO_AVAILABLE", 409)
+export const VtxoSpentBody = arkBody(VtxoE.VtxoAlreadySpent, "VTXO_ALREADY_SPENT", 409)
+export const VtxoStateBody = arkBody(VtxoE.InvalidVtxoState, "INVALID_VTXO_STATE", 409)
+export const InvalidBatchBody = arkBody(VtxoE.InvalidBatch, "INVALID_BATCH", 400)
+
+export const TransactionNotFoundBody = arkBody(TxE.TransactionNotFound, "TRANSACTION_NOT_FOUND", 404)
+export const TransactionStateBody = arkBody(TxE.InvalidTransactionState, "INVALID_TRANSACTION_STATE", 409)
+
+export const InvalidInvoiceBody = arkBody(LnE.InvalidInvoice, "INVALID_INVOICE", 400)
+export const NetworkMismatchBody = arkBody(LnE.InvoiceNetworkMismatch, "NETWORK_MISMATCH", 400)
+export const AmountMismatchBody = arkBody(LnE.InvoiceAmountMismatch, "AMOUNT_MISMATCH", 400)
+export const InvoiceExpiredBody = arkBody(LnE.InvoiceExpired, "INVOICE_EXPIRED", 400)
+export const InvoiceNotFoundBody = arkBody(LnE.InvoiceNotFound, "INVOICE_NOT_FOUND", 404)
+export const InvoiceExistsBody = arkBody(LnE.InvoiceAlreadyRegistered, "INVOICE_EXISTS", 409)
+export const InvoiceNotPayableBody = arkBody(LnE.InvoiceNotPayable, "INVOICE_NOT_PAYABLE", 409)
+export const PaymentFailedBody = arkBody(LnE.PaymentFailed, "PAYMENT_FAILED", 422)

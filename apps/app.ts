@@ -1,6 +1,7 @@
 import { Effect, Layer, Logger } from "effect"
 import { ClearingJobsLive, ClearingLive } from "./clearing.js"
 import { ServerConfig } from "./config.js"
+import { DaemonsLive } from "./daemons.js"
 import { ServeLive } from "./http/server.js"
 import { EpochsJobsLive, SigningJobsLive } from "./jobs.js"
 import { PersistenceLive } from "./persistence.js"
@@ -9,6 +10,7 @@ import { ArkSigningLive, EpochsLive, IdentityLive, NostrWorkerLive, ReadinessLiv
 /** Module services and what the system routes report about them (the Nostr worker runs in-process when configured). */
 export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive, NostrWorkerLive).pipe(
   Layer.provideMerge(Layer.mergeAll(ArkSigningLive, EpochsLive, ClearingLive)),
+  Layer.provideMerge(DaemonsLive),
   Layer.provideMerge(PersistenceLive)
 )
 

@@ -250,6 +250,31 @@ export const ClearingEnvConfig = Effect.gen(function*() {
 })
 export type ClearingEnvConfig = Effect.Effect.Success<typeof ClearingEnvConfig>
 
+/** One daemon's <PREFIX>_HOST, _PORT, _TLS_CERT (PEM file) and _MACAROON (file); no host → the simulated daemon. */
+const daemon = (prefix: "ARKD" | "LND" | "TAPD", defaultPort: number) =>
+  Config.all({
+    host: optionalString(`${prefix}_HOST`),
+    port: Config.integer(`${prefix}_PORT`).pipe(
+      Config.validate({ message: "Expected a port number 1-65535", validation: (n) => n >= 1 && n <= 65535 }),
+      Config.withDefault(defaultPort)
+    ),
+    tlsCert: optionalString(`${prefix}_TLS_CERT`),
+    macaroon: optionalString(`${prefix}_MACAROON`)
+  })
+
+/**
+ * arkd, lnd and tapd over gRPC. arkd without ARKD_TLS_CERT is dialled in
+ * plaintext (h2c, arkd's default); lnd and tapd always use TLS, trusting the
+ * system CAs when their *_TLS_CERT is unset.
+ */
+export const DaemonsConfig = Config.all({
+  arkd: daemon("ARKD", 7070),
+  lnd: daemon("LND", 10009),
+  tapd: daemon("TAPD", 10029)
+})
+export type DaemonsConfig = Config.Config.Success<typeof DaemonsConfig>
+export type DaemonConfig = DaemonsConfig["arkd"]
+
 const leaves = (e: ConfigError.ConfigError): ReadonlyArray<{ readonly path: string; readonly message: string }> => {
   switch (e._op) {
     case "And":

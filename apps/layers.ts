@@ -11,6 +11,7 @@ import * as Sr25519Wasm from "../adapters/crypto/sr25519-wasm.js"
 import * as FileMetagraph from "../adapters/file/metagraph.js"
 import * as Zipcodes from "../adapters/file/zipcodes.js"
 import * as SimulatedArkd from "../adapters/memory/ark-server.js"
+import * as Daemons from "./daemons.js"
 import * as MemorySessions from "../adapters/memory/session-store.js"
 import * as MemoryEpochStore from "../adapters/memory/epoch-store.js"
 import * as MemoryMetagraph from "../adapters/memory/metagraph.js"
@@ -24,8 +25,11 @@ import * as NostrWorkerController from "./worker/controller.js"
 import { EpochStore } from "../ports/epoch-store.js"
 import { Metagraph } from "../ports/metagraph.js"
 import { ArkServer } from "../ports/ark-server.js"
+import { ArkdConnection, LndConnection, TapdConnection } from "../ports/daemon-connection.js"
+import { Lightning } from "../ports/lightning.js"
+import { TaprootAssets } from "../ports/taproot-assets.js"
 import { GatewaySigner } from "../ports/gateway-signer.js"
-import { ArkConfig, EpochsConfig, NostrConfig, ServerConfig } from "./config.js"
+import { ArkConfig, DaemonsConfig, EpochsConfig, NostrConfig, ServerConfig } from "./config.js"
 import { ReadinessChecks } from "./http/readiness.js"
 import { GatewayIdentity } from "./http/system.handlers.js"
 import { persistenceChecks, storeAdapter } from "./persistence.js"
@@ -49,12 +53,14 @@ export const GatewaySignerLive = Layer.unwrapEffect(
 const DEMO_INVENTORY = Array.from({ length: 20 }, (_, i) => (i < 10 ? 100_000n : 1_000_000n))
 
 /**
- * arkd. Until the gRPC adapter lands (issue 8) only the simulated daemon
- * exists; it starts with a demo inventory owned by the gateway key.
+ * arkd: the gRPC adapter when ARKD_HOST is set, else the simulated daemon,
+ * which starts with a demo inventory owned by the gateway key.
  */
 export const ArkServerLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const { bitcoinNetwork } = yield* ArkConfig
+    const chosen = Daemons.arkd((yield* DaemonsConfig).arkd, bitcoinNetwork)
+    if (chosen.real) return chosen.layer
     return Layer.effectDiscard(
       Effect.gen(function*() {
         const sim = yield* SimulatedArkd.ArkServerSimulator
@@ -64,7 +70,7 @@ export const ArkServerLive = Layer.unwrapEffect(
           Effect.annotateLogs({ vtxos: DEMO_INVENTORY.length, sats: String(DEMO_INVENTORY.reduce((a, b) => a + b, 0n)) })
         )
       })
-    ).pipe(Layer.provideMerge(SimulatedArkd.layer({ network: bitcoinNetwork })))
+    ).pipe(Layer.provideMerge(chosen.layer))
   })
 )
 
@@ -145,6 +151,11 @@ export const ReadinessLive = Layer.effect(
   ReadinessChecks,
   Effect.gen(function*() {
     const ark = yield* ArkServer
+    const arkd = yield* ArkdConnection
+    const lnd = yield* LndConnection
+    const tapd = yield* TapdConnection
+    const lightning = yield* Lightning
+    const taprootAssets = yield* TaprootAssets
     const epochStore = yield* EpochStore
     const metagraph = yield* Metagraph
     const { metagraphFile } = yield* EpochsConfig
@@ -152,7 +163,9 @@ export const ReadinessLive = Layer.effect(
     return [
       ...(yield* persistenceChecks),
       { name: "session_store", adapter: stores, probe: Effect.void },
-      { name: "arkd", adapter: "simulated", probe: ark.getInfo().pipe(Effect.mapError((e) => ({ message: e.reason }))) },
+      { name: "arkd", adapter: arkd.adapter, probe: ark.getInfo().pipe(Effect.mapError((e) => ({ message: e.reason }))) },
+      { name: "lnd", adapter: lnd.adapter, probe: lightning.getInfo().pipe(Effect.mapError((e) => ({ message: e.reason }))) },
+      { name: "tapd", adapter: tapd.adapter, probe: taprootAssets.getInfo().pipe(Effect.mapError((e) => ({ message: e.reason }))) },
       { name: "epoch_store", adapter: stores, probe: epochStore.get("readiness").pipe(Effect.asVoid, Effect.mapError((e) => ({ message: e.message }))) },
       {
         name: "metagraph",

@@ -40,6 +40,8 @@ export class GrpcCallFailed extends Data.TaggedError("GrpcCallFailed")<{
 /** The TLS certificate or the macaroon could not be read. */
 export class GrpcSetupFailed extends Data.TaggedError("GrpcSetupFailed")<{
   readonly daemon: DaemonName
+  /** Which file could not be read. */
+  readonly file: "tls_cert" | "macaroon"
   readonly reason: string
 }> {
   override get message() {
@@ -103,13 +105,18 @@ interface Channel {
 
 const readSecrets = (target: GrpcTarget) =>
   Effect.gen(function*() {
-    const read = (what: string, path: string) =>
+    const read = (file: "tls_cert" | "macaroon", path: string) =>
       Effect.tryPromise({
         try: () => readFile(path),
-        catch: (e) => new GrpcSetupFailed({ daemon: target.daemon, reason: `cannot read ${what} ${path}: ${errorText(e)}` })
+        catch: (e) =>
+          new GrpcSetupFailed({
+            daemon: target.daemon,
+            file,
+            reason: `cannot read ${file === "tls_cert" ? "TLS certificate" : "macaroon"} ${path}: ${errorText(e)}`
+          })
       })
     const cert = target.security._tag === "Tls" && target.security.certPath !== undefined
-      ? yield* read("TLS certificate", target.security.certPath)
+      ? yield* read("tls_cert", target.security.certPath)
       : undefined
     const macaroon = target.macaroonPath === undefined ? undefined : yield* read("macaroon", target.macaroonPath)
     return { cert, macaroonHex: macaroon?.toString("hex") }

@@ -1,5 +1,6 @@
 import { HttpApi, OpenApi } from "@effect/platform"
 import { CeremonyApi } from "./ark/ceremony.js"
+import { GrpcApi } from "./ark/grpc.js"
 import { SessionsApi } from "./ark/sessions.js"
 import { NostrApi } from "./ark/nostr.js"
 import { AssignmentsApi } from "./epochs/assignments.js"
@@ -16,6 +17,7 @@ export class RelaygateApi extends HttpApi.make("relaygate")
   .add(SessionsApi)
   .add(CeremonyApi)
   .add(NostrApi)
+  .add(GrpcApi)
   .add(AssignmentsApi)
   .add(UploadsApi)
   .add(EpochsHealthApi)

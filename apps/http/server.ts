@@ -5,6 +5,7 @@ import { Effect, Layer } from "effect"
 import { ServerConfig } from "../config.js"
 import { RelaygateApi } from "./api.js"
 import { CeremonyLive } from "./ark/ceremony.handlers.js"
+import { GrpcLive } from "./ark/grpc.handlers.js"
 import { NostrLive } from "./ark/nostr.handlers.js"
 import { SessionsLive } from "./ark/sessions.handlers.js"
 import { arkErrorBodies, errorBodiesLayer } from "./error-bodies.js"
@@ -22,7 +23,7 @@ import { ClearingWsLive } from "./ws.js"
 
 /** Every route group with its handlers; needs the module services (apps/layers.ts). */
 export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
-  Layer.provide([SystemLive, SessionsLive, CeremonyLive, NostrLive, AssignmentsLive, UploadsLive, EpochsHealthLive]),
+  Layer.provide([SystemLive, SessionsLive, CeremonyLive, NostrLive, GrpcLive, AssignmentsLive, UploadsLive, EpochsHealthLive]),
   Layer.provide([ClearingPacketsLive, ClearingUserPacketsLive, ClearingFacadeLive, ClearingOperationsLive, ClearingWsLive]),
   Layer.provide(ClearingAuthLive),
   Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))

@@ -1,7 +1,8 @@
-import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Option } from "effect"
 import { generateSecretKey } from "nostr-tools/pure"
 import { ServicesLive } from "../../apps/app.js"
 import { NostrWorker } from "../../apps/worker/controller.js"
+import { LedgerService } from "../../core/ledger/service.js"
 import { bytesToHex } from "../../core/shared/hex.js"
 
 /**
@@ -21,4 +22,14 @@ export const startGateway = (relays: ReadonlyArray<string>, env: Record<string, 
     )
     const worker = Context.get(context, NostrWorker)
     return { context, nostrPubkey: worker.pubkey!, worker }
+  })
+
+/**
+ * Gives `user` a BTC balance when the app books transfers on the ledger (the
+ * ceremony then needs a funded sender); a no-op where it does not.
+ */
+export const fund = (context: Context.Context<never>, user: string, sats: bigint) =>
+  Option.match(Context.getOption(context, LedgerService), {
+    onNone: () => Effect.void,
+    onSome: (ledger) => ledger.mint({ asset_id: "BTC", user_pubkey: user, amount: sats }).pipe(Effect.asVoid)
   })

@@ -4,7 +4,7 @@ import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
 import { SessionService } from "../../../core/signing/service.js"
 import { ArkServer } from "../../../ports/ark-server.js"
 import { GatewaySigner } from "../../../ports/gateway-signer.js"
-import { startGateway } from "../../support/gateway.js"
+import { fund, startGateway } from "../../support/gateway.js"
 import { startRelay } from "../../support/nostr-relay.js"
 import { makeWallet, type OpenedDm, pause, type Wallet } from "../../support/nostr-wallet.js"
 
@@ -32,6 +32,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       const relay = yield* startRelay()
       const gw = yield* startGateway([relay.url])
       const wallet = yield* makeWallet([relay.url])
+      yield* fund(gw.context, wallet.pubkey, 100_000n)
       const to = recipient()
 
       const intent = yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-1", intent: transfer(to) })
@@ -79,6 +80,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       const relay = yield* startRelay()
       const gw = yield* startGateway([relay.url])
       const wallet = yield* makeWallet([relay.url])
+      yield* fund(gw.context, wallet.pubkey, 100_000n)
       const forger = yield* makeWallet([relay.url])
       const intent = yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-bad", intent: transfer(recipient()) })
       const challenge = yield* wallet.waitForDm(isChallenge(), "31511 challenge")
@@ -110,6 +112,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       const gw = yield* startGateway([up.url, down.url])
       expect((yield* gw.worker.status()).relays.map((r) => r.status)).toEqual(["connected", "disconnected"])
       const wallet = yield* makeWallet([up.url, down.url])
+      yield* fund(gw.context, wallet.pubkey, 100_000n)
       expect(wallet.relays).toHaveLength(1)
 
       yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-one-down", intent: transfer(recipient()) })
@@ -137,6 +140,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       const r2 = yield* startRelay()
       const gw = yield* startGateway([r1.url, r2.url])
       const wallet = yield* makeWallet([r1.url, r2.url])
+      yield* fund(gw.context, wallet.pubkey, 100_000n)
       yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-dup", intent: transfer(recipient()) })
       const challenge = yield* wallet.waitForDm(isChallenge(), "31511 challenge")
       yield* answer(wallet, gw.nostrPubkey, challenge)
@@ -159,6 +163,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       const r2 = yield* startRelay()
       const gw = yield* startGateway([r1.url, r2.url])
       const wallet = yield* makeWallet([r1.url, r2.url])
+      yield* fund(gw.context, wallet.pubkey, 100_000n)
       const [only1, only2] = wallet.relays
       const to = recipient()
       const now = Math.floor(Date.now() / 1000)

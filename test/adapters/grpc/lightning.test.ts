@@ -1,7 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Fiber, Layer, Option, Ref, Schedule, Stream } from "effect"
 import * as GrpcLnd from "../../../adapters/grpc/lightning.js"
+import * as MemoryInvoices from "../../../adapters/memory/invoice-store.js"
+import * as MemoryLedger from "../../../adapters/memory/ledger-store.js"
 import * as SimulatedLnd from "../../../adapters/memory/lightning.js"
+import { BTC } from "../../../core/ledger/model.js"
+import * as LedgerService from "../../../core/ledger/service.js"
+import * as LightningService from "../../../core/lightning/service.js"
 import { Lightning, type LnInvoice } from "../../../ports/lightning.js"
 import { LndConnection } from "../../../ports/daemon-connection.js"
 import { lightningContract } from "../../contracts/lightning.js"
@@ -74,6 +79,50 @@ describe.runIf(canMakeCertificates)("gRPC lnd adapter", () => {
       // The first subscription asked for live updates only; the one after the restart resumed after index 1.
       expect((yield* fake.subscriptions).slice(-1)).toEqual([1n])
     }).pipe(Effect.scoped), 20_000)
+
+  it.live("a lift settled through the lnd adapter is credited once across a subscription reconnect", () =>
+    Effect.gen(function*() {
+      const { ln, sim, fake } = yield* started()
+      const services = yield* Layer.build(
+        LightningService.layer({ network: "regtest", invoiceExpirySeconds: 3600, paymentTimeoutSeconds: 30 }).pipe(
+          Layer.provideMerge(Layer.mergeAll(LedgerService.layer, MemoryInvoices.layer)),
+          Layer.provide(MemoryLedger.layer),
+          Layer.provide(Layer.succeed(Lightning, ln))
+        )
+      )
+      const ledger = Context.get(services, LedgerService.LedgerService)
+      const lightning = Context.get(services, LightningService.LightningService)
+      const user = "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+      yield* ledger.ensureAsset(BTC)
+      const balance = Effect.map(ledger.balance(user, "BTC"), (b) => b.available)
+      const balanceReaches = (sats: bigint) =>
+        Effect.retry(
+          Effect.flatMap(balance, (b) => (b === sats ? Effect.void : Effect.fail(`balance ${b}`))),
+          Schedule.spaced("25 millis").pipe(Schedule.compose(Schedule.recurs(400)))
+        )
+
+      const first = yield* lightning.lift({ user_pubkey: user, asset_id: "BTC", amount_sats: 5_000n })
+      const second = yield* lightning.lift({ user_pubkey: user, asset_id: "BTC", amount_sats: 7_000n })
+      yield* Effect.retry(Effect.flatMap(fake.subscriptions, (s) => (s.length > 0 ? Effect.void : Effect.fail("no subscriber yet"))), Schedule.spaced("20 millis"))
+      yield* sim.payInvoice(first.payment_hash)
+      yield* balanceReaches(5_000n)
+
+      yield* fake.stop
+      // Paid while the gateway's subscription is down.
+      yield* sim.payInvoice(second.payment_hash)
+      yield* Effect.sleep("300 millis")
+      yield* fake.start
+      yield* balanceReaches(12_000n)
+      // lnd sending both settlements again changes nothing.
+      yield* sim.replaySettlement(first.payment_hash)
+      yield* sim.replaySettlement(second.payment_hash)
+      yield* Effect.sleep("300 millis")
+      expect(yield* balance).toBe(12_000n)
+      const health = yield* lightning.health()
+      expect(health).toMatchObject({ credited: 2, settle_index: 2n, subscription: "connected" })
+      expect(health.reconnects).toBeGreaterThanOrEqual(1)
+      expect((yield* lightning.get(second.payment_hash)).status).toBe("paid")
+    }).pipe(Effect.scoped), 30_000)
 
   it.live("a payment whose stream breaks while in flight is followed through TrackPaymentV2 to its end", () =>
     Effect.gen(function*() {

@@ -1,4 +1,5 @@
 import { Effect, Layer, Logger } from "effect"
+import { ArkMoneyJobsLive, ArkMoneyLive } from "./ark-money.js"
 import { ClearingJobsLive, ClearingLive } from "./clearing.js"
 import { ServerConfig } from "./config.js"
 import { DaemonsLive } from "./daemons.js"
@@ -8,7 +9,7 @@ import { PersistenceLive } from "./persistence.js"
 import { ArkSigningLive, EpochsLive, IdentityLive, NostrWorkerLive, ReadinessLive, RequestGuardsLive } from "./layers.js"
 
 /** Module services and what the system routes report about them (the Nostr worker runs in-process when configured). */
-export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive, NostrWorkerLive).pipe(
+export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive, NostrWorkerLive, ArkMoneyLive).pipe(
   Layer.provideMerge(Layer.mergeAll(ArkSigningLive, EpochsLive, ClearingLive)),
   Layer.provideMerge(DaemonsLive),
   Layer.provideMerge(PersistenceLive)
@@ -18,7 +19,7 @@ export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive, NostrWor
 export const LoggingLive = Layer.unwrapEffect(Effect.map(ServerConfig, ({ logLevel }) => Logger.minimumLogLevel(logLevel)))
 
 /** The bundled HTTP app with its background jobs. */
-export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive, EpochsJobsLive, ClearingJobsLive).pipe(
+export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive, EpochsJobsLive, ClearingJobsLive, ArkMoneyJobsLive).pipe(
   Layer.provide(ServicesLive),
   Layer.provide(LoggingLive)
 )

@@ -84,6 +84,13 @@ export const ArkConfig = Config.all({
 })
 export type ArkConfig = Config.Config.Success<typeof ArkConfig>
 
+/** The ark module's money paths: VTXO_EXPIRATION_HOURS (24) and VTXO_MIN_AMOUNT_SATS (1000, the smallest VTXO a batch creates). */
+export const ArkMoneyConfig = Config.all({
+  vtxoExpirationHours: positiveInt("VTXO_EXPIRATION_HOURS", 24),
+  vtxoMinAmountSats: positiveInt("VTXO_MIN_AMOUNT_SATS", 1000)
+})
+export type ArkMoneyConfig = Config.Config.Success<typeof ArkMoneyConfig>
+
 const optionalString = (name: string) => Config.option(Config.string(name).pipe(Config.validate({ message: "Expected a non-empty value", validation: (s) => s.trim() !== "" })))
 
 export const EpochsConfig = Config.all({

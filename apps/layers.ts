@@ -10,7 +10,7 @@ import * as SchnorrLibsecp from "../adapters/crypto/schnorr-libsecp.js"
 import * as Sr25519Wasm from "../adapters/crypto/sr25519-wasm.js"
 import * as FileMetagraph from "../adapters/file/metagraph.js"
 import * as Zipcodes from "../adapters/file/zipcodes.js"
-import * as SimulatedArkd from "../adapters/memory/ark-server.js"
+import { ArkFundsLive } from "./ark-money.js"
 import * as Daemons from "./daemons.js"
 import * as MemorySessions from "../adapters/memory/session-store.js"
 import * as MemoryEpochStore from "../adapters/memory/epoch-store.js"
@@ -49,28 +49,14 @@ export const GatewaySignerLive = Layer.unwrapEffect(
   Effect.logInfo("gateway key ready").pipe(Effect.annotateLogs({ gateway_pubkey: Context.get(ctx, GatewaySigner).pubkey }))
 ))
 
-/** VTXOs the simulated arkd gives the gateway at start, so transfers can run out of the box. */
-const DEMO_INVENTORY = Array.from({ length: 20 }, (_, i) => (i < 10 ? 100_000n : 1_000_000n))
-
 /**
- * arkd: the gRPC adapter when ARKD_HOST is set, else the simulated daemon,
- * which starts with a demo inventory owned by the gateway key.
+ * arkd: the gRPC adapter when ARKD_HOST is set, else the simulated daemon.
+ * The gateway's inventory is boarded through it at start (apps/ark-money.ts).
  */
 export const ArkServerLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const { bitcoinNetwork } = yield* ArkConfig
-    const chosen = Daemons.arkd((yield* DaemonsConfig).arkd, bitcoinNetwork)
-    if (chosen.real) return chosen.layer
-    return Layer.effectDiscard(
-      Effect.gen(function*() {
-        const sim = yield* SimulatedArkd.ArkServerSimulator
-        const gateway = yield* GatewaySigner
-        yield* Effect.forEach(DEMO_INVENTORY, (amount) => sim.fund(gateway.pubkey, amount), { discard: true })
-        yield* Effect.logInfo("simulated arkd funded the gateway").pipe(
-          Effect.annotateLogs({ vtxos: DEMO_INVENTORY.length, sats: String(DEMO_INVENTORY.reduce((a, b) => a + b, 0n)) })
-        )
-      })
-    ).pipe(Layer.provideMerge(chosen.layer))
+    return Daemons.arkd((yield* DaemonsConfig).arkd, bitcoinNetwork).layer
   })
 )
 
@@ -85,6 +71,8 @@ export const ArkSigningLive = Layer.unwrapEffect(
     return Layer.mergeAll(SessionService.layer(settings), CeremonyService.layer)
   })
 ).pipe(
+  // The ceremony moves balances through the ledger and spends the VTXO inventory.
+  Layer.provideMerge(ArkFundsLive),
   Layer.provideMerge(Layer.mergeAll(MemorySessions.layer, SchnorrLibsecp.layer, ArkServerLive)),
   Layer.provideMerge(GatewaySignerLive)
 )

@@ -1,7 +1,11 @@
 import { HttpApi, OpenApi } from "@effect/platform"
+import { AssetsApi } from "./ark/assets.js"
 import { CeremonyApi } from "./ark/ceremony.js"
 import { GrpcApi } from "./ark/grpc.js"
+import { LightningApi } from "./ark/lightning.js"
 import { SessionsApi } from "./ark/sessions.js"
+import { TransactionsApi } from "./ark/transactions.js"
+import { VtxosApi } from "./ark/vtxos.js"
 import { NostrApi } from "./ark/nostr.js"
 import { AssignmentsApi } from "./epochs/assignments.js"
 import { EpochsHealthApi } from "./epochs/health.js"
@@ -16,6 +20,10 @@ export class RelaygateApi extends HttpApi.make("relaygate")
   .add(SystemApi)
   .add(SessionsApi)
   .add(CeremonyApi)
+  .add(AssetsApi)
+  .add(VtxosApi)
+  .add(TransactionsApi)
+  .add(LightningApi)
   .add(NostrApi)
   .add(GrpcApi)
   .add(AssignmentsApi)

@@ -4,7 +4,11 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { ServerConfig } from "../config.js"
 import { RelaygateApi } from "./api.js"
+import { AssetsLive } from "./ark/assets.handlers.js"
 import { CeremonyLive } from "./ark/ceremony.handlers.js"
+import { LightningLive } from "./ark/lightning.handlers.js"
+import { TransactionsLive } from "./ark/transactions.handlers.js"
+import { VtxosLive } from "./ark/vtxos.handlers.js"
 import { GrpcLive } from "./ark/grpc.handlers.js"
 import { NostrLive } from "./ark/nostr.handlers.js"
 import { SessionsLive } from "./ark/sessions.handlers.js"
@@ -24,6 +28,7 @@ import { ClearingWsLive } from "./ws.js"
 /** Every route group with its handlers; needs the module services (apps/layers.ts). */
 export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide([SystemLive, SessionsLive, CeremonyLive, NostrLive, GrpcLive, AssignmentsLive, UploadsLive, EpochsHealthLive]),
+  Layer.provide([AssetsLive, VtxosLive, TransactionsLive, LightningLive]),
   Layer.provide([ClearingPacketsLive, ClearingUserPacketsLive, ClearingFacadeLive, ClearingOperationsLive, ClearingWsLive]),
   Layer.provide(ClearingAuthLive),
   Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))

@@ -27,6 +27,10 @@ const setup = Effect.gen(function*() {
   const call = (method: string, path: string, body?: unknown) => request(app.baseUrl, method, path, body)
   const sender = wallet()
   const recipient = wallet()
+  // The ceremony moves ledger balances: the sender needs BTC first (minted over HTTP, as an operator would).
+  const minted = yield* call("POST", "/assets/BTC/mint", { user_pubkey: sender.pubkey, amount: 1_000_000 })
+  expect(minted.status).toBe(200)
+  const balance = (pubkey: string) => call("GET", `/balances/${pubkey}/BTC`).pipe(Effect.map((r) => r.body))
   const create = (intent: Record<string, unknown> = {}) =>
     call("POST", "/sessions/create", {
       user_pubkey: sender.pubkey,
@@ -54,13 +58,13 @@ const setup = Effect.gen(function*() {
       }
       return yield* Effect.dieMessage("ceremony did not finish")
     })
-  return { app, call, sender, recipient, create, authorised, waitForCeremony }
+  return { app, call, sender, recipient, create, authorised, waitForCeremony, balance }
 })
 
 describe("ark signing over HTTP (workflow 1)", () => {
   it.scoped("create → challenge → sign → respond → ceremony → completed, and the recipient owns the new VTXO", () =>
     Effect.gen(function*() {
-      const { app, call, sender, recipient, create, waitForCeremony } = yield* setup
+      const { app, balance, call, create, recipient, sender, waitForCeremony } = yield* setup
       const created = yield* create()
       expect(created.status).toBe(201)
       expect(created.body).toMatchObject({ status: "initiated", user_pubkey: sender.pubkey, session_type: "p2p_transfer" })
@@ -95,6 +99,33 @@ describe("ark signing over HTTP (workflow 1)", () => {
       // The transfer really happened on the (simulated) Ark server.
       const owned = yield* Context.get(app.context, ArkServer).listVtxos(recipient.pubkey)
       expect(owned.map((v) => [v.txid, v.amount])).toEqual([[done.body.ark_txid, 10000n]])
+      // And in the ledger, exactly once: polling the finished ceremony moves nothing more.
+      yield* call("GET", `/signing/ceremony/${id}/status`)
+      expect(yield* balance(sender.pubkey)).toMatchObject({ balance: 990_000, reserved_balance: 0, available_balance: 990_000 })
+      expect(yield* balance(recipient.pubkey)).toMatchObject({ balance: 10_000, reserved_balance: 0 })
+    }))
+
+  it.scoped("an unfunded sender's ceremony fails at intent verification and changes no balance", () =>
+    Effect.gen(function*() {
+      const { call, recipient, waitForCeremony, balance } = yield* setup
+      const poor = wallet()
+      const created = yield* call("POST", "/sessions/create", {
+        user_pubkey: poor.pubkey,
+        session_type: "p2p_transfer",
+        intent_data: { recipient_pubkey: recipient.pubkey, amount: 10000, asset_id: "BTC" }
+      })
+      const id = created.body.session_id
+      const challenge = yield* call("POST", `/sessions/${id}/challenge`)
+      yield* call("POST", `/sessions/${id}/respond`, { signature: poor.sign(challenge.body.challenge_data) })
+      const inventoryBefore = (yield* call("GET", "/vtxos/inventory/BTC")).body
+      yield* call("POST", "/signing/ceremony/start", { session_id: id })
+      const done = yield* waitForCeremony(id)
+      expect(done.body).toMatchObject({ status: "failed", session_status: "failed", completed_steps: 0 })
+      expect(done.body.error).toContain("Insufficient BTC balance: 0 available, 10000 requested")
+      expect(yield* balance(poor.pubkey)).toMatchObject({ balance: 0, reserved_balance: 0 })
+      expect(yield* balance(recipient.pubkey)).toMatchObject({ balance: 0, reserved_balance: 0 })
+      // No VTXO was taken for it either.
+      expect((yield* call("GET", "/vtxos/inventory/BTC")).body).toEqual(inventoryBefore)
     }))
 
   it.scoped("accepts an npub as user_pubkey and recipient", () =>

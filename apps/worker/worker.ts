@@ -225,7 +225,7 @@ export const run = (stats: WorkerStats): Effect.Effect<
             return yield* ignoreIntent("an older version of an intent already handled", e.id)
           }
           if (!(yield* supersede(prev, e))) {
-            remember({ ...prev, created_at: e.created_at, intent_id: e.id }, now)
+            // The record stays the authorised version's: its 31340 references that intent.
             return yield* reply(
               "ACTION_ALREADY_PROCESSED",
               `action ${content.action_id} was already authorised (session ${prev.session_id}); use a new action_id`,

@@ -195,6 +195,27 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       expect(tag(done.tags, "e")).toEqual([v2.id])
     }))
 
+  it.scopedLive("a newer version of an intent whose action was already signed is refused; the confirmation keeps the signed one", () =>
+    Effect.gen(function*() {
+      const relay = yield* startRelay()
+      const gw = yield* startGateway([relay.url])
+      const wallet = yield* makeWallet([relay.url])
+      yield* fund(gw.context, wallet.pubkey, 100_000n)
+      const to = recipient()
+      const now = Math.floor(Date.now() / 1000)
+      const v1 = yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-once", intent: transfer(to, 3_000), created_at: now - 1 })
+      const challenge = yield* wallet.waitForDm(isChallenge(), "challenge")
+      yield* answer(wallet, gw.nostrPubkey, challenge)
+      const done = yield* wallet.waitForPublic((e) => tag(e.tags, "d")[0] === challenge.content.session_id, "31340")
+      expect(tag(done.tags, "e")).toEqual([v1.id])
+
+      const v2 = yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-once", intent: transfer(to, 9_000), created_at: now })
+      const refused = yield* wallet.waitForDm((dm) => isFailure()(dm) && tag(dm.tags, "e").includes(v2.id), "refusal of v2")
+      expect(refused.content).toMatchObject({ code: 1006, error: "ACTION_ALREADY_PROCESSED", action_id: "act-once" })
+      expect(wallet.dms.filter(isChallenge())).toHaveLength(1)
+      expect((yield* Context.get(gw.context, SessionService).list({ user_pubkey: wallet.pubkey })).map((s) => s.status)).toEqual(["completed"])
+    }))
+
   it.scopedLive("expired intents (expires_at or NIP-40), intents from the far future and malformed ones get no challenge", () =>
     Effect.gen(function*() {
       const relay = yield* startRelay()

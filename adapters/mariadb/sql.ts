@@ -30,6 +30,7 @@ const isRetryable = (e: unknown): boolean => errno(e) === 1213 || errno(e) === 1
 export const storeOps = (sql: SqlClient.SqlClient, store: string) => {
   const fail = (operation: string) => (cause: unknown) => new StoreUnavailable({ store, operation, cause })
   return {
+    fail,
     run: (operation: string) => <A, R>(effect: Effect.Effect<A, SqlError | ParseResult.ParseError, R>) =>
       effect.pipe(Effect.mapError(fail(operation)), Effect.withSpan(`${store}.${operation}`)),
     transaction: <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>

@@ -190,9 +190,43 @@ const initial = Effect.flatMap(SqlClient.SqlClient, (sql) =>
     ) $TABLE`
   ]))
 
+const lightningAndTransactions = Effect.flatMap(SqlClient.SqlClient, (sql) =>
+  statements(sql, [
+    // The primary key is the payment hash: one payment hash is one invoice, ever.
+    `CREATE TABLE lightning_invoices (
+      payment_hash VARCHAR(191) NOT NULL PRIMARY KEY,
+      seq BIGINT NOT NULL AUTO_INCREMENT,
+      invoice_type VARCHAR(8) NOT NULL,
+      user_pubkey VARCHAR(191) NOT NULL,
+      status VARCHAR(16) NOT NULL,
+      amount_sats BIGINT NOT NULL,
+      created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL,
+      body JSON NOT NULL,
+      UNIQUE KEY lightning_invoices_seq (seq),
+      KEY lightning_invoices_user (user_pubkey, created_at),
+      KEY lightning_invoices_status (status, expires_at)
+    ) $TABLE`,
+    `CREATE TABLE ark_transactions (
+      txid VARCHAR(191) NOT NULL PRIMARY KEY,
+      seq BIGINT NOT NULL AUTO_INCREMENT,
+      session_id VARCHAR(191) NOT NULL,
+      status VARCHAR(16) NOT NULL,
+      sender_pubkey VARCHAR(191) NOT NULL,
+      recipient_pubkey VARCHAR(191) NOT NULL,
+      created_at BIGINT NOT NULL,
+      body JSON NOT NULL,
+      UNIQUE KEY ark_transactions_seq (seq),
+      UNIQUE KEY ark_transactions_session (session_id),
+      KEY ark_transactions_sender (sender_pubkey, created_at),
+      KEY ark_transactions_recipient (recipient_pubkey, created_at)
+    ) $TABLE`
+  ]))
+
 /** Every migration, by `<id>_<name>`. */
 export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
-  "0001_initial": initial
+  "0001_initial": initial,
+  "0002_lightning_and_transactions": lightningAndTransactions
 }
 
 const runMigrations = Migrator.make({})({ loader: Migrator.fromRecord(migrations) })

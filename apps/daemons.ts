@@ -34,21 +34,12 @@ const settings = (host: string, c: DaemonConfig) => ({
 const noControls = (variable: string) =>
   Effect.dieMessage(`${variable} is set: the daemon is real, so the simulator's controls do not exist`)
 
-/** Whether the daemon behind `variable` is real, and the layer for it. */
-export interface Chosen<A> {
-  readonly real: boolean
-  readonly layer: Layer.Layer<A, Error>
-}
-
-export const arkd = (config: DaemonConfig, network: string): Chosen<ArkServer | SimulatedArkd.ArkServerSimulator | ArkdConnection> =>
+/** arkd: ArkServer, its connection and the simulator's controls (refusing when ARKD_HOST is set). */
+export const arkd = (config: DaemonConfig, network: string): Layer.Layer<ArkServer | SimulatedArkd.ArkServerSimulator | ArkdConnection, Error> =>
   Option.match(config.host, {
-    onNone: () => ({
-      real: false,
-      layer: Layer.merge(SimulatedArkd.layer({ network }), Layer.succeed(ArkdConnection, SimulatedDaemon.simulated("arkd")))
-    }),
-    onSome: (host) => ({
-      real: true,
-      layer: Layer.scopedContext(Effect.map(GrpcArkd.make(settings(host, config)), ({ arkServer, connection }) =>
+    onNone: () => Layer.merge(SimulatedArkd.layer({ network }), Layer.succeed(ArkdConnection, SimulatedDaemon.simulated("arkd"))),
+    onSome: (host) =>
+      Layer.scopedContext(Effect.map(GrpcArkd.make(settings(host, config)), ({ arkServer, connection }) =>
         Context.make(ArkServer, arkServer).pipe(
           Context.add(ArkdConnection, connection),
           Context.add(SimulatedArkd.ArkServerSimulator, {
@@ -57,7 +48,6 @@ export const arkd = (config: DaemonConfig, network: string): Chosen<ArkServer | 
             vtxos: () => noControls("ARKD_HOST")
           })
         ))).pipe(Layer.mapError(setupError("ARKD")))
-    })
   })
 
 /** lnd: Lightning, its connection and the simulator's controls (refusing when LND_HOST is set). */

@@ -56,7 +56,7 @@ export const GatewaySignerLive = Layer.unwrapEffect(
 export const ArkServerLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const { bitcoinNetwork } = yield* ArkConfig
-    return Daemons.arkd((yield* DaemonsConfig).arkd, bitcoinNetwork).layer
+    return Daemons.arkd((yield* DaemonsConfig).arkd, bitcoinNetwork)
   })
 )
 

@@ -93,6 +93,52 @@ describe("ark money over HTTP", () => {
       expect(stats.assets.find((x: { asset_id: string }) => x.asset_id === "gBTC")).toMatchObject({ circulating_supply: 250_000, holders: 2 })
     }))
 
+  it.scoped("malformed input on the money routes is a 400 with the ark body, and changes nothing", () =>
+    Effect.gen(function*() {
+      const { call, mint } = yield* setup
+      const u = user()
+      yield* mint(u, 10_000)
+      const snapshot = Effect.all([
+        call("GET", "/assets/stats"),
+        call("GET", "/vtxos/stats"),
+        call("GET", "/lightning/statistics"),
+        call("GET", `/balances/${u}`)
+      ]).pipe(Effect.map((rs) => rs.map((r) => r.body)))
+      const before = yield* snapshot
+      const bad: ReadonlyArray<readonly [string, string, unknown]> = [
+        ["POST", "/assets", { asset_id: "has space", name: "x", ticker: "x" }],
+        ["POST", "/assets", { asset_id: "OK", name: "x", ticker: "x", total_supply: -1 }],
+        ["POST", "/assets", { asset_id: "OK", name: "x", ticker: "x", decimal_places: 19 }],
+        ["POST", "/assets/BTC/mint", { user_pubkey: u, amount: 0.5 }],
+        ["POST", "/assets/BTC/mint", { user_pubkey: "npub1nope", amount: 5 }],
+        ["POST", "/vtxos/batch/create", { asset_id: "BTC", count: 1.5, amount_sats: 5_000 }],
+        ["POST", "/vtxos/batch/create", { asset_id: "BTC", count: 0, amount_sats: 5_000 }],
+        ["POST", "/vtxos/assign", { user_pubkey: u, asset_id: "BTC", amount_needed: "1000" }],
+        ["POST", "/vtxos/assign", { user_pubkey: u, asset_id: "BTC", amount_needed: -1 }],
+        ["POST", "/vtxos/mark-spent", { vtxo_id: "nope", spending_txid: "ab".repeat(32) }],
+        ["POST", "/vtxos/mark-spent", { vtxo_id: `${"ab".repeat(32)}:0`, spending_txid: "xyz" }],
+        ["GET", `/vtxos/${u}?action=explode`, undefined],
+        ["GET", `/vtxos/${u}?action=assign&asset_id=BTC&amount_needed=1.5`, undefined],
+        ["POST", "/lightning/lift", { user_pubkey: u, amount_sats: MAX + 1 }],
+        ["POST", "/lightning/land", { user_pubkey: u, amount_sats: 1_000 }],
+        ["POST", "/lightning/land", { user_pubkey: u, amount_sats: 1_000, lightning_invoice: 42 }],
+        ["POST", "/lightning/pay/not-a-hash", undefined],
+        ["GET", "/lightning/fees/estimate/abc", undefined],
+        ["GET", "/lightning/invoices?status=bogus", undefined],
+        ["POST", "/transactions/p2p-transfer", { session_id: "" }],
+        ["POST", `/transactions/user/confirm/${"ab".repeat(32)}`, { confirmations: 0 }],
+        ["GET", "/balances/abc", undefined],
+        ["POST", "/assets/transfer", "{\"sender_pubkey\":"]
+      ]
+      for (const [method, path, body] of bad) {
+        const r = yield* call(method, path, body)
+        expect(r.status, `${method} ${path}`).toBe(400)
+        expect(typeof r.body.error, `${method} ${path}`).toBe("string")
+        expect(typeof r.body.code, `${method} ${path}`).toBe("string")
+      }
+      expect(yield* snapshot).toEqual(before)
+    }))
+
   it.scoped("workflow 5: batch, inventory, assign the smallest covering VTXO, mark spent once, settle, expire", () =>
     Effect.gen(function*() {
       const { call } = yield* setup

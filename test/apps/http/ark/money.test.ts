@@ -6,6 +6,7 @@ import bolt11 from "bolt11"
 import { Context, Effect, TestClock } from "effect"
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
 import { LightningSimulator } from "../../../../adapters/memory/lightning.js"
+import { TaprootAssetsSimulator } from "../../../../adapters/memory/taproot-assets.js"
 import { walletInvoice } from "../../../support/lightning.js"
 import { request, startApp } from "../../../support/http-app.js"
 
@@ -137,6 +138,33 @@ describe("ark money over HTTP", () => {
         expect(typeof r.body.code, `${method} ${path}`).toBe("string")
       }
       expect(yield* snapshot).toEqual(before)
+    }))
+
+  it.scoped("reserve requirements weigh what users hold against inventory, tapd and lnd; node views describe lnd", () =>
+    Effect.gen(function*() {
+      const { app, call, mint } = yield* setup
+      const u = user()
+      yield* call("POST", "/assets", { asset_id: "gUSD", name: "Gateway USD", ticker: "gUSD" })
+      yield* mint(u, 7_000, "gUSD")
+      const short = (yield* call("GET", "/assets/gUSD/reserve")).body
+      expect(short).toMatchObject({ liabilities: 7_000, required_reserve: 7_000, total_backing: 0, shortfall: 7_000, is_sufficient: false, reserve_ratio: 0 })
+      yield* Context.get(app.context, TaprootAssetsSimulator).mint("gUSD", 5_000n)
+      yield* call("POST", "/vtxos/batch/create", { asset_id: "gUSD", count: 2, amount_sats: 1_000 })
+      const covered = (yield* call("GET", "/assets/gUSD/reserve")).body
+      expect(covered).toMatchObject({ backing: { taproot_assets: 5_000, inventory_sats: 2_000, lightning_local_sats: 0 }, total_backing: 7_000, shortfall: 0, is_sufficient: true, reserve_ratio: 1 })
+      const btc = (yield* call("GET", "/assets/BTC/reserve")).body
+      expect(btc).toMatchObject({ liabilities: 0, reserve_ratio: null, is_sufficient: true, backing: { inventory_sats: 10 * 100_000 + 10 * 1_000_000 } })
+      expect(btc.backing.lightning_local_sats).toBeGreaterThan(0)
+      expect((yield* call("GET", "/assets/NOPE/reserve")).status).toBe(404)
+
+      const balances = (yield* call("GET", "/lightning/balances")).body
+      expect(balances.lightning.local_balance_sats).toBe(btc.backing.lightning_local_sats)
+      expect(balances.total_sats).toBe(balances.lightning.local_balance_sats + balances.onchain.total_sats)
+      const channels = (yield* call("GET", "/lightning/channels")).body
+      expect(channels.count).toBeGreaterThan(0)
+      expect(channels.channels.reduce((n: number, c: { local_balance_sats: number }) => n + c.local_balance_sats, 0)).toBe(balances.lightning.local_balance_sats)
+      expect((yield* call("GET", "/lightning/fees/estimate/100000")).body).toMatchObject({ amount_sats: 100_000, fee_limit_sats: 1_000 })
+      expect((yield* call("GET", "/lightning/monitor/health")).body).toMatchObject({ healthy: true, subscription: "connected" })
     }))
 
   it.scoped("workflow 5: batch, inventory, assign the smallest covering VTXO, mark spent once, settle, expire", () =>

@@ -75,6 +75,19 @@ export const make = Effect.gen(function*() {
       ? funds.value.release(s, s.ceremony.error ?? s.ceremony.status)
       : Effect.void
 
+  /**
+   * After a command that failed: a deadline may have ended the ceremony on
+   * the way (time wins over the command), so look again. A store outage here
+   * is left to the reconciler.
+   */
+  const releaseAfterFailure = (sessionId: string) =>
+    Option.isNone(funds)
+      ? Effect.void
+      : store.get(sessionId).pipe(
+        Effect.flatMap(Option.match({ onNone: () => Effect.void, onSome: releaseIfEnded })),
+        Effect.catchAll(() => Effect.void)
+      )
+
   const steps: Record<number, (s: Session, a: CeremonyArtifacts) => Effect.Effect<Partial<CeremonyArtifacts>, StepProblem>> = {
     // 1: the signature that authorised this session is checked again, and the
     // intent must still be the one the challenge bound.
@@ -196,12 +209,11 @@ export const make = Effect.gen(function*() {
         Either.isRight(outcome)
           ? Ceremony.completeStep(s, step, outcome.right, at)
           : Ceremony.failStep(s, step, outcome.left.reason, at))
-      yield* releaseIfEnded(recorded.session)
       if (Either.isLeft(outcome)) {
         return yield* new CeremonyStepFailed({ session_id: sessionId, step, reason: outcome.left.reason })
       }
       return recorded.session
-    })
+    }).pipe(Effect.tapError(() => releaseAfterFailure(sessionId)))
 
   /** Runs the remaining steps in order until the ceremony ends or a step fails. */
   const drive = (sessionId: string, resumeFirst: boolean) =>
@@ -222,8 +234,10 @@ export const make = Effect.gen(function*() {
   const current = Effect.fn("CeremonyService.status")(function*(sessionId: string) {
     // Reading the status also applies a deadline that has passed, so a client
     // polling a hung ceremony sees it fail on time.
+    const before = yield* store.get(sessionId)
     const s = (yield* transition(store, sessionId, (s) => Either.right({ session: s, events: [] }))).session
-    yield* releaseIfEnded(s)
+    // Only the read that applied the deadline releases, not every later poll of the ended ceremony.
+    if (Option.exists(before, (b) => b.ceremony?.status === "running")) yield* releaseIfEnded(s)
     return s
   })
 
@@ -241,7 +255,7 @@ export const make = Effect.gen(function*() {
       const s = (yield* transition(store, sessionId, (s, now) => Ceremony.cancel(s, reason, now))).session
       yield* releaseIfEnded(s)
       return s
-    }),
+    }, (effect, sessionId) => Effect.tapError(effect, () => releaseAfterFailure(sessionId))),
     recover: Effect.fn("CeremonyService.recover")(function*() {
       const now = yield* Clock.currentTimeMillis
       let resumed = 0

@@ -273,7 +273,7 @@ describe("ark signing over HTTP (workflow 1)", () => {
 
   it.scoped("a hung arkd fails the step after 60 s instead of leaving the session signing", () =>
     Effect.gen(function*() {
-      const { app, call, authorised } = yield* setup
+      const { app, balance, call, authorised, sender } = yield* setup
       const id = yield* authorised
       yield* Context.get(app.context, ArkServerSimulator).setBehaviour("hang")
       yield* call("POST", "/signing/ceremony/start", { session_id: id })
@@ -292,6 +292,8 @@ describe("ark signing over HTTP (workflow 1)", () => {
       expect(done.body.status).toBe("failed")
       expect(done.body.error).toContain("timed out")
       expect((yield* call("GET", `/sessions/${id}`)).body.status).toBe("failed")
+      // The reservation made at intent verification is released with it.
+      expect(yield* balance(sender.pubkey)).toMatchObject({ balance: 1_000_000, reserved_balance: 0 })
     }))
 
   it.scoped("an unavailable arkd fails the ceremony with the reason; cancel and fail are clean", () =>

@@ -9,7 +9,6 @@ export type InvoiceType = typeof InvoiceType.Type
  */
 export const InvoiceStatus = Schema.Literal("pending", "in_flight", "paid", "failed", "expired")
 export type InvoiceStatus = typeof InvoiceStatus.Type
-export const INVOICE_STATUSES: ReadonlyArray<InvoiceStatus> = ["pending", "in_flight", "paid", "failed", "expired"]
 
 /** A lift (the gateway's invoice, paid by the user) or a land (the user's invoice, paid by the gateway). */
 export const LightningInvoice = Schema.Struct({

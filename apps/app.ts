@@ -5,7 +5,7 @@ import { ServerConfig } from "./config.js"
 import { DaemonsLive } from "./daemons.js"
 import { ServeLive } from "./http/server.js"
 import { EpochsJobsLive, SigningJobsLive } from "./jobs.js"
-import { PersistenceLive } from "./persistence.js"
+import { LeaderLockLive, PersistenceLive } from "./persistence.js"
 import { ArkSigningLive, EpochsLive, IdentityLive, NostrWorkerLive, ReadinessLive, RequestGuardsLive } from "./layers.js"
 
 /** Module services and what the system routes report about them (the Nostr worker runs in-process when configured). */
@@ -20,12 +20,14 @@ export const LoggingLive = Layer.unwrapEffect(Effect.map(ServerConfig, ({ logLev
 
 /** The bundled HTTP app with its background jobs. */
 export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive, EpochsJobsLive, ClearingJobsLive, ArkMoneyJobsLive).pipe(
+  Layer.provide(LeaderLockLive),
   Layer.provide(ServicesLive),
   Layer.provide(LoggingLive)
 )
 
 /** `relaygate worker`: the Nostr worker alone, with the signing module's background jobs, on its own stores. */
 export const WorkerLive = Layer.mergeAll(NostrWorkerLive, SigningJobsLive).pipe(
+  Layer.provide(LeaderLockLive),
   Layer.provide(Layer.mergeAll(ArkSigningLive, RequestGuardsLive)),
   Layer.provide(PersistenceLive),
   Layer.provide(LoggingLive)

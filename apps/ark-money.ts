@@ -6,11 +6,9 @@ import * as LightningService from "../core/lightning/service.js"
 import * as Funds from "../core/transactions/funds.service.js"
 import * as TransactionService from "../core/transactions/service.js"
 import * as VtxoService from "../core/vtxo/service.js"
-import * as MemoryInvoices from "../adapters/memory/invoice-store.js"
-import * as MemoryLedger from "../adapters/memory/ledger-store.js"
-import * as MemoryTransactions from "../adapters/memory/transaction-store.js"
-import * as MemoryVtxos from "../adapters/memory/vtxo-store.js"
 import { ArkConfig, ArkMoneyConfig } from "./config.js"
+import { leading } from "./jobs.js"
+import { InvoiceStoreLive, LedgerStoreLive, TransactionStoreLive, VtxoStoreLive } from "./persistence.js"
 
 /**
  * The gateway's first inventory when it has none: ten VTXOs of 100 000 sats
@@ -97,8 +95,8 @@ const SeedLive = Layer.effectDiscard(
   }).pipe(Effect.catchAll((e) => Effect.logWarning("could not seed the VTXO inventory").pipe(Effect.annotateLogs({ reason: e.message }))))
 )
 
-/** Stores the ceremony's money side shares with the routes (memory until the MariaDB stores land, issue 7). */
-export const FundsStoresLive = Layer.mergeAll(MemoryLedger.layer, MemoryVtxos.layer, MemoryTransactions.layer)
+/** Stores the ceremony's money side shares with the routes (MariaDB when DATABASE_URL is set, else memory). */
+export const FundsStoresLive = Layer.mergeAll(LedgerStoreLive, VtxoStoreLive, TransactionStoreLive)
 
 const vtxoSettings = Effect.map(ArkMoneyConfig, (money) => ({
   expirationMs: money.vtxoExpirationHours * 3_600_000,
@@ -132,14 +130,15 @@ export const ArkMoneyLive = Layer.unwrapEffect(
       InventoryMonitorLive,
       TransactionService.layer
     ))
-).pipe(Layer.provideMerge(MemoryInvoices.layer))
+).pipe(Layer.provideMerge(InvoiceStoreLive))
 
 const SWEEP_EVERY = Duration.seconds(10)
 
 /**
- * Background work of the money paths: the inventory monitor every minute, the
- * settlement batch every hour, and every 10 s the Lightning sweep (expiry,
- * in-flight payments, orphaned land holds) and the ceremony-hold reconciler.
+ * Background work of the money paths, each on one replica at a time (the job
+ * lock): the inventory monitor every minute, the settlement batch every hour,
+ * and every 10 s the Lightning sweep (expiry, in-flight payments, orphaned
+ * land holds) and the ceremony-hold reconciler.
  */
 export const ArkMoneyJobsLive = Layer.scopedDiscard(
   Effect.gen(function*() {
@@ -148,22 +147,28 @@ export const ArkMoneyJobsLive = Layer.scopedDiscard(
     const lightning = yield* LightningService.LightningService
     const reconciler = yield* Funds.CeremonyReconciler
     const warn = (what: string) => (e: { readonly message: string }) => Effect.logWarning(`${what} failed`).pipe(Effect.annotateLogs({ reason: e.message }))
-    yield* monitor.tick().pipe(Effect.repeat(Schedule.spaced(MONITOR_INTERVAL)), Effect.forkScoped)
-    yield* vtxos.processSettlement().pipe(
-      Effect.tap((done) => (done.length > 0 ? Effect.logInfo("hourly settlement").pipe(Effect.annotateLogs({ settlements: done.length })) : Effect.void)),
-      Effect.catchAll(warn("settlement")),
-      Effect.repeat(Schedule.spaced(Duration.hours(1))),
-      Effect.delay(Duration.hours(1)),
-      Effect.forkScoped
+    yield* leading("ark.inventory", monitor.tick().pipe(Effect.repeat(Schedule.spaced(MONITOR_INTERVAL)), Effect.asVoid))
+    yield* leading(
+      "ark.settlement",
+      vtxos.processSettlement().pipe(
+        Effect.tap((done) => (done.length > 0 ? Effect.logInfo("hourly settlement").pipe(Effect.annotateLogs({ settlements: done.length })) : Effect.void)),
+        Effect.catchAll(warn("settlement")),
+        Effect.repeat(Schedule.spaced(Duration.hours(1))),
+        Effect.delay(Duration.hours(1)),
+        Effect.asVoid
+      )
     )
-    yield* Effect.all([lightning.sweep(), reconciler.reconcile()]).pipe(
-      Effect.tap(([sweep, released]) =>
-        sweep.expired + sweep.resolved + sweep.orphans_released + released > 0
-          ? Effect.logInfo("money sweep").pipe(Effect.annotateLogs({ ...sweep, ceremony_holds_released: released }))
-          : Effect.void),
-      Effect.catchAll(warn("money sweep")),
-      Effect.repeat(Schedule.spaced(SWEEP_EVERY)),
-      Effect.forkScoped
+    yield* leading(
+      "ark.money-sweep",
+      Effect.all([lightning.sweep(), reconciler.reconcile()]).pipe(
+        Effect.tap(([sweep, released]) =>
+          sweep.expired + sweep.resolved + sweep.orphans_released + released > 0
+            ? Effect.logInfo("money sweep").pipe(Effect.annotateLogs({ ...sweep, ceremony_holds_released: released }))
+            : Effect.void),
+        Effect.catchAll(warn("money sweep")),
+        Effect.repeat(Schedule.spaced(SWEEP_EVERY)),
+        Effect.asVoid
+      )
     )
   })
 )

@@ -8,9 +8,6 @@ import * as HermesRest from "../adapters/hermes/rest.js"
 import * as NoRelayer from "../adapters/hermes/unavailable.js"
 import * as NoChains from "../adapters/memory/chain-events.js"
 import * as NoChainpulse from "../adapters/memory/chainpulse-metrics.js"
-import * as MemoryClearings from "../adapters/memory/clearing-store.js"
-import * as MemoryBus from "../adapters/memory/event-bus.js"
-import * as MemoryPackets from "../adapters/memory/packet-store.js"
 import * as ClearingService from "../core/clearing/clearing.service.js"
 import * as PacketIngest from "../core/clearing/ingest.service.js"
 import * as PacketQueries from "../core/clearing/packets.service.js"
@@ -19,9 +16,7 @@ import { ClearingEnvConfig, ServerConfig } from "./config.js"
 import { jwtKeyLayer } from "./http/clearing/auth.js"
 import { ClearingRateLimits } from "./http/clearing/limits.js"
 import { RequestGuardsLive } from "./layers.js"
-
-/** The in-process EventBus (Redis pub/sub when REDIS_URL lands); the WebSocket reads it. */
-export const EventBusLive = MemoryBus.layer
+import { ClearingStoreLive, EventBusLive, PacketStoreLive } from "./persistence.js"
 
 /**
  * The clearing module: packets from COMETBFT_RPC_<CHAIN> (none → no packets,
@@ -56,8 +51,8 @@ export const ClearingLive = Layer.unwrapEffect(
     if (env.cometbft.size === 0) yield* Effect.logWarning("no COMETBFT_RPC_<CHAIN> is set: no packets will be ingested")
     return Layer.mergeAll(PacketIngest.layer, PacketQueries.layer, ClearingService.layer).pipe(
       Layer.provideMerge(Layer.mergeAll(
-        MemoryPackets.layer,
-        MemoryClearings.layer,
+        PacketStoreLive,
+        ClearingStoreLive,
         chains,
         chainpulse,
         hermes,

@@ -12,11 +12,7 @@ import * as FileMetagraph from "../adapters/file/metagraph.js"
 import * as Zipcodes from "../adapters/file/zipcodes.js"
 import { ArkFundsLive } from "./ark-money.js"
 import * as Daemons from "./daemons.js"
-import * as MemorySessions from "../adapters/memory/session-store.js"
-import * as MemoryEpochStore from "../adapters/memory/epoch-store.js"
 import * as MemoryMetagraph from "../adapters/memory/metagraph.js"
-import * as MemoryRateLimiter from "../adapters/memory/rate-limiter.js"
-import * as MemoryReplayGuard from "../adapters/memory/replay-guard.js"
 import * as S3Grants from "../adapters/s3/upload-grants.js"
 import * as NostrRelays from "../adapters/nostr/bus.js"
 import { getPublicKey } from "nostr-tools/pure"
@@ -32,7 +28,14 @@ import { GatewaySigner } from "../ports/gateway-signer.js"
 import { ArkConfig, DaemonsConfig, EpochsConfig, NostrConfig, ServerConfig } from "./config.js"
 import { ReadinessChecks } from "./http/readiness.js"
 import { GatewayIdentity } from "./http/system.handlers.js"
-import { persistenceChecks, storeAdapter } from "./persistence.js"
+import {
+  EpochStoreLive,
+  persistenceChecks,
+  RateLimiterLive,
+  ReplayGuardLive,
+  SessionStoreLive,
+  storeAdapter
+} from "./persistence.js"
 
 const version: string = createRequire(import.meta.url)("../package.json").version
 
@@ -60,7 +63,7 @@ export const ArkServerLive = Layer.unwrapEffect(
   })
 )
 
-/** The ark signing module: sessions, challenges and the ceremony, on memory stores. */
+/** The ark signing module: sessions, challenges and the ceremony (stores on MariaDB when DATABASE_URL is set, else memory). */
 export const ArkSigningLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const ark = yield* ArkConfig
@@ -73,12 +76,12 @@ export const ArkSigningLive = Layer.unwrapEffect(
 ).pipe(
   // The ceremony moves balances through the ledger and spends the VTXO inventory.
   Layer.provideMerge(ArkFundsLive),
-  Layer.provideMerge(Layer.mergeAll(MemorySessions.layer, SchnorrLibsecp.layer, ArkServerLive)),
+  Layer.provideMerge(Layer.mergeAll(SessionStoreLive, SchnorrLibsecp.layer, ArkServerLive)),
   Layer.provideMerge(GatewaySignerLive)
 )
 
-/** RateLimiter and ReplayGuard shared by every module (memory until the Redis adapters land). */
-export const RequestGuardsLive = Layer.mergeAll(MemoryRateLimiter.layer, MemoryReplayGuard.layer)
+/** RateLimiter and ReplayGuard shared by every module (Redis when REDIS_URL is set, so limits hold across replicas). */
+export const RequestGuardsLive = Layer.mergeAll(RateLimiterLive, ReplayGuardLive)
 
 /** S3_* variables, each falling back to the development stand-in (warned about: such grants upload nowhere). */
 const s3Settings = (s3: EpochsConfig["s3"]) =>
@@ -98,7 +101,7 @@ const s3Settings = (s3: EpochsConfig["s3"]) =>
   })
 
 /**
- * The epochs module (Resi Labs API): assignments on a memory store, the zipcode
+ * The epochs module (Resi Labs API): assignments on the EpochStore (MariaDB or memory), the zipcode
  * catalogue (ZIPCODES_FILE or the bundled demo), the metagraph (METAGRAPH_FILE
  * or permissive), sr25519 through WASM and S3 presigned POST grants.
  */
@@ -124,7 +127,7 @@ export const EpochsLive = Layer.unwrapEffect(
     })
     return EpochService.layer.pipe(
       Layer.provideMerge(Layer.mergeAll(
-        MemoryEpochStore.layer,
+        EpochStoreLive,
         catalogue,
         metagraph,
         Sr25519Wasm.layer,

@@ -1,7 +1,31 @@
 import { SqlClient } from "@effect/sql"
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import * as MariaDb from "../adapters/mariadb/client.js"
+import * as MariaDbClearings from "../adapters/mariadb/clearing-store.js"
+import * as MariaDbEpochs from "../adapters/mariadb/epoch-store.js"
+import * as MariaDbInvoices from "../adapters/mariadb/invoice-store.js"
+import * as MariaDbLedger from "../adapters/mariadb/ledger-store.js"
+import * as MariaDbPackets from "../adapters/mariadb/packet-store.js"
+import * as MariaDbSessions from "../adapters/mariadb/session-store.js"
+import * as MariaDbTransactions from "../adapters/mariadb/transaction-store.js"
+import * as MariaDbVtxos from "../adapters/mariadb/vtxo-store.js"
+import * as MemoryClearings from "../adapters/memory/clearing-store.js"
+import * as MemoryEpochs from "../adapters/memory/epoch-store.js"
+import * as MemoryBus from "../adapters/memory/event-bus.js"
+import * as MemoryInvoices from "../adapters/memory/invoice-store.js"
+import * as MemoryLock from "../adapters/memory/leader-lock.js"
+import * as MemoryLedger from "../adapters/memory/ledger-store.js"
+import * as MemoryPackets from "../adapters/memory/packet-store.js"
+import * as MemoryRateLimiter from "../adapters/memory/rate-limiter.js"
+import * as MemoryReplayGuard from "../adapters/memory/replay-guard.js"
+import * as MemorySessions from "../adapters/memory/session-store.js"
+import * as MemoryTransactions from "../adapters/memory/transaction-store.js"
+import * as MemoryVtxos from "../adapters/memory/vtxo-store.js"
 import * as Redis from "../adapters/redis/client.js"
+import * as RedisBus from "../adapters/redis/event-bus.js"
+import * as RedisLock from "../adapters/redis/leader-lock.js"
+import * as RedisRateLimiter from "../adapters/redis/rate-limiter.js"
+import * as RedisReplayGuard from "../adapters/redis/replay-guard.js"
 import { PersistenceConfig } from "./config.js"
 import type { Check } from "./http/readiness.js"
 
@@ -87,3 +111,22 @@ export const persistenceChecks = Effect.map(Persistence, (p): ReadonlyArray<Chec
 
 /** Which adapter the stores use, for /ready's labels. */
 export const storeAdapter = Effect.map(Persistence, (p) => (Option.isSome(p.sql) ? "mariadb" : "memory"))
+
+/*
+ * Each port's adapter, chosen once per process by DATABASE_URL / REDIS_URL.
+ * Module layers use these constants (never a memory layer directly), so a
+ * store is one instance however many layers need it.
+ */
+export const SessionStoreLive = pickStore(MemorySessions.layer, MariaDbSessions.layer)
+export const EpochStoreLive = pickStore(MemoryEpochs.layer, MariaDbEpochs.layer)
+export const LedgerStoreLive = pickStore(MemoryLedger.layer, MariaDbLedger.layer)
+export const VtxoStoreLive = pickStore(MemoryVtxos.layer, MariaDbVtxos.layer)
+export const TransactionStoreLive = pickStore(MemoryTransactions.layer, MariaDbTransactions.layer)
+export const InvoiceStoreLive = pickStore(MemoryInvoices.layer, MariaDbInvoices.layer)
+export const PacketStoreLive = pickStore(MemoryPackets.layer, MariaDbPackets.layer)
+export const ClearingStoreLive = pickStore(MemoryClearings.layer, MariaDbClearings.layer)
+
+export const RateLimiterLive = pickRedis(MemoryRateLimiter.layer, RedisRateLimiter.layer)
+export const ReplayGuardLive = pickRedis(MemoryReplayGuard.layer, RedisReplayGuard.layer)
+export const EventBusLive = pickRedis(MemoryBus.layer, RedisBus.layer)
+export const LeaderLockLive = pickRedis(MemoryLock.layer, RedisLock.layer())

@@ -1,6 +1,6 @@
-import type { SqlClient } from "@effect/sql"
+import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, ParseResult, Schedule, Schema } from "effect"
+import { Effect, ParseResult, Schedule, Schema, Scope } from "effect"
 import { StoreUnavailable } from "../../core/shared/errors.js"
 
 /*
@@ -22,6 +22,32 @@ export const isDuplicateKey = (e: unknown): boolean => errno(e) === 1062
 const isRetryable = (e: unknown): boolean => errno(e) === 1213 || errno(e) === 1205
 
 /**
+ * `withTransaction` at READ COMMITTED. The stores never rely on snapshots or
+ * gap locks: every decision reads the rows it locked (`FOR UPDATE`), and
+ * locked reads see the latest commit anyway. REPEATABLE READ (MariaDB's
+ * default) would add next-key locks on every scanned index range, and those
+ * deadlock concurrent assignments whose updates move entries in the same
+ * index; READ COMMITTED takes record locks only.
+ */
+const readCommitted = (sql: SqlClient.SqlClient) =>
+  SqlClient.makeWithTransaction({
+    transactionTag: SqlClient.TransactionConnection,
+    spanAttributes: [],
+    acquireConnection: Effect.flatMap(Scope.make(), (scope) =>
+      Effect.map(Scope.extend(sql.reserve, scope), (conn) => [scope, conn] as const)),
+    begin: (conn) =>
+      conn.executeUnprepared(
+        sql.onDialectOrElse({ mysql: () => "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; BEGIN", orElse: () => "BEGIN" }),
+        [],
+        undefined
+      ),
+    savepoint: (conn, id) => conn.executeUnprepared(`SAVEPOINT effect_sql_${id}`, [], undefined),
+    commit: (conn) => conn.executeUnprepared("COMMIT", [], undefined),
+    rollback: (conn) => conn.executeUnprepared("ROLLBACK", [], undefined),
+    rollbackSavepoint: (conn, id) => conn.executeUnprepared(`ROLLBACK TO SAVEPOINT effect_sql_${id}`, [], undefined)
+  })
+
+/**
  * What every SQL store does with its statements: SqlError (and a row that no
  * longer decodes) becomes StoreUnavailable naming the store and operation,
  * and transactions that the server chose as a deadlock victim run again from
@@ -29,12 +55,13 @@ const isRetryable = (e: unknown): boolean => errno(e) === 1213 || errno(e) === 1
  */
 export const storeOps = (sql: SqlClient.SqlClient, store: string) => {
   const fail = (operation: string) => (cause: unknown) => new StoreUnavailable({ store, operation, cause })
+  const withTransaction = readCommitted(sql)
   return {
     fail,
     run: (operation: string) => <A, R>(effect: Effect.Effect<A, SqlError | ParseResult.ParseError, R>) =>
       effect.pipe(Effect.mapError(fail(operation)), Effect.withSpan(`${store}.${operation}`)),
     transaction: <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
-      sql.withTransaction(effect).pipe(
+      withTransaction(effect).pipe(
         Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(fail(operation)(e))),
         Effect.retry({ while: isRetryable, schedule: Schedule.exponential("5 millis").pipe(Schedule.jittered), times: 8 }),
         Effect.withSpan(`${store}.${operation}`)

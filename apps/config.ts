@@ -56,7 +56,7 @@ const hasScheme = (schemes: ReadonlyArray<string>) => (raw: string) =>
 /**
  * DATABASE_URL and REDIS_URL: set → MariaDB stores / Redis guards, event bus
  * and job locks; unset → in-memory (one process). Both may carry passwords,
- * so they are redacted and never logged.
+ * so they are redacted and never logged. REDIS_KEY_PREFIX (`relaygate:`).
  */
 export const PersistenceConfig = Config.all({
   databaseUrl: Config.option(
@@ -70,6 +70,11 @@ export const PersistenceConfig = Config.all({
       Config.validate({ message: "Expected redis://host:6379/0 (or rediss:// for TLS)", validation: hasScheme(["redis:", "rediss:"]) }),
       Config.map(Redacted.make)
     )
+  ),
+  /** Prepended to every Redis key and channel, so deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: Config.string("REDIS_KEY_PREFIX").pipe(
+    Config.validate({ message: "Expected 1-64 characters without spaces", validation: (s) => /^\S{1,64}$/.test(s) }),
+    Config.withDefault("relaygate:")
   )
 })
 export type PersistenceConfig = Config.Config.Success<typeof PersistenceConfig>

@@ -57,7 +57,7 @@ export const PersistenceLive = Layer.scoped(
     })
     const redis = yield* Option.match(config.redisUrl, {
       onNone: () => Effect.succeedNone,
-      onSome: (url) => Effect.asSome(Redis.make({ url }))
+      onSome: (url) => Effect.asSome(Redis.make({ url, prefix: config.redisKeyPrefix }))
     })
     return { sql, redis }
   })

@@ -27,9 +27,13 @@ export const urlOf = (name: string): string => {
   return u.toString()
 }
 
+/** Creates an empty database; `dropDatabase` removes it. */
+export const createEmptyDatabase = (name: string) =>
+  admin(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`).pipe(Effect.asVoid)
+
 /** Creates and migrates a database; `dropDatabase` removes it. */
 export const createDatabase = (name: string) =>
-  admin(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`).pipe(
+  createEmptyDatabase(name).pipe(
     Effect.zipRight(Effect.scoped(Layer.build(layerMigrated(Redacted.make(urlOf(name)))))),
     Effect.asVoid
   )

@@ -1,5 +1,7 @@
 import { describe, expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
+import * as SimulatedLnd from "../../adapters/memory/lightning.js"
+import { Lightning } from "../../ports/lightning.js"
 import { SignJWT } from "jose"
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
 import WebSocket from "ws"
@@ -7,10 +9,12 @@ import { Commitments } from "../../core/epochs/commitments.js"
 import { route, sendEvent, transferData } from "../support/clearing.js"
 import { devPair, signHex } from "../support/epochs.js"
 import { startFakeCometBft } from "../support/fake-cometbft.js"
+import { fakeLnd } from "../support/fake-lnd.js"
 import { json, localHttp } from "../support/local-http.js"
 import { mariadbReachable } from "../support/mariadb.js"
 import { redisReachable } from "../support/redis.js"
 import { type Replica, sharedBackends, startReplica } from "../support/replicas.js"
+import { canMakeCertificates, throwawayCredentials } from "../support/tls.js"
 
 /*
  * Two `relaygate serve` processes on one MariaDB database and one Redis
@@ -183,6 +187,57 @@ describe.skipIf(!servicesUp && process.env["CI"] !== "true")("two replicas on on
         const update = pushed.find((m) => m.data.status === "awaiting_payment")
         expect(update.data).toMatchObject({ packet_ids: [packetId] })
         expect(JSON.stringify(update)).toContain(quote.body.token)
+      }))
+  })
+})
+
+class LightningCluster extends Context.Tag("test/LightningCluster")<LightningCluster, {
+  readonly a: Replica
+  readonly b: Replica
+  readonly lnd: SimulatedLnd.LightningSimulator["Type"]
+  readonly subscriptions: Effect.Effect<ReadonlyArray<bigint>>
+}>() {}
+
+/** Both replicas on one lnd (a simulator behind a fake gRPC server with TLS + macaroon), as in production. */
+const LightningClusterLive = Layer.scoped(
+  LightningCluster,
+  Effect.gen(function*() {
+    const backends = yield* sharedBackends
+    const sim = yield* SimulatedLnd.make()
+    const creds = yield* throwawayCredentials
+    const server = yield* fakeLnd({ tls: creds, macaroonHex: creds.macaroonHex }).pipe(Effect.provide(Context.make(Lightning, sim.lightning)))
+    const env = {
+      ...backends,
+      GATEWAY_PRIVATE_KEY: "33".repeat(32),
+      LND_HOST: "127.0.0.1",
+      LND_PORT: String(server.port),
+      LND_TLS_CERT: creds.certPath,
+      LND_MACAROON: creds.macaroonPath
+    }
+    const [a, b] = yield* Effect.all([startReplica(env), startReplica(env)], { concurrency: 2 })
+    return { a, b, lnd: sim.simulator, subscriptions: server.subscriptions }
+  })
+)
+
+describe.skipIf((!servicesUp && process.env["CI"] !== "true") || !canMakeCertificates)("two replicas on one lnd", () => {
+  layer(LightningClusterLive, { timeout: 120_000, excludeTestServices: true })((it) => {
+    it.effect("a lift settled once and delivered to both replicas (and replayed) credits the user once", () =>
+      Effect.gen(function*() {
+        const { a, b, lnd, subscriptions } = yield* LightningCluster
+        yield* eventually(subscriptions, (xs) => xs.length >= 2, "both replicas follow lnd's settlements")
+        const user = getPublicKey(generateSecretKey())
+        const lift = yield* call(a, "POST", "/lightning/lift", { body: { user_pubkey: user, asset_id: "BTC", amount_sats: 100_000 } })
+        expect(lift.status).toBe(201)
+        yield* lnd.payInvoice(lift.body.bolt11_invoice)
+        for (const replica of [b, a]) {
+          yield* eventually(call(replica, "GET", `/balances/${user}/BTC`), (r) => r.body.available_balance === 100_000, "credited")
+        }
+        for (let i = 0; i < 5; i++) yield* lnd.replaySettlement(lift.body.payment_hash)
+        yield* Effect.promise(() => new Promise((r) => setTimeout(r, 500)))
+        for (const replica of [a, b]) {
+          expect((yield* call(replica, "GET", `/balances/${user}/BTC`)).body).toMatchObject({ available_balance: 100_000, reserved_balance: 0 })
+          expect((yield* call(replica, "GET", `/lightning/invoices/${lift.body.payment_hash}`)).body).toMatchObject({ status: "paid" })
+        }
       }))
   })
 })

@@ -2,11 +2,16 @@ import { describe, expect, it } from "@effect/vitest"
 import { schnorr } from "@noble/curves/secp256k1.js"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex } from "@noble/hashes/utils.js"
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
+import * as SimulatedLnd from "../../adapters/memory/lightning.js"
+import { Lightning } from "../../ports/lightning.js"
+import { fakeLnd } from "../support/fake-lnd.js"
+import { walletInvoice } from "../support/lightning.js"
 import { mariadbReachable } from "../support/mariadb.js"
 import { redisReachable } from "../support/redis.js"
 import { type Replica, sharedBackends, startReplica } from "../support/replicas.js"
+import { canMakeCertificates, throwawayCredentials } from "../support/tls.js"
 
 /*
  * kill -9 of a replica in the middle of a signing ceremony: what it had
@@ -39,6 +44,28 @@ const call = (replica: Replica, method: string, path: string, body?: unknown) =>
   })
 
 const servicesUp = (await mariadbReachable) && (await redisReachable)
+
+const eventually = <A>(check: Effect.Effect<A>, ok: (a: A) => boolean, what: string, ms = 45_000) =>
+  Effect.gen(function*() {
+    const start = Date.now()
+    while (Date.now() - start < ms) {
+      const a = yield* check
+      if (ok(a)) return a
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 100)))
+    }
+    return yield* Effect.dieMessage(`never happened: ${what}`)
+  })
+
+/** An lnd that outlives the app's processes: a simulator behind a fake gRPC server (TLS + macaroon). */
+const externalLnd = Effect.gen(function*() {
+  const sim = yield* SimulatedLnd.make()
+  const creds = yield* throwawayCredentials
+  const server = yield* fakeLnd({ tls: creds, macaroonHex: creds.macaroonHex }).pipe(Effect.provide(Context.make(Lightning, sim.lightning)))
+  return {
+    lnd: sim.simulator,
+    env: { LND_HOST: "127.0.0.1", LND_PORT: String(server.port), LND_TLS_CERT: creds.certPath, LND_MACAROON: creds.macaroonPath }
+  }
+})
 
 describe.skipIf(!servicesUp && process.env["CI"] !== "true")("kill -9 during a ceremony, on MariaDB and Redis", () => {
   it.live("after a restart nothing committed is lost, the ceremony continues or fails cleanly, and money moves at most once", () =>
@@ -92,5 +119,54 @@ describe.skipIf(!servicesUp && process.env["CI"] !== "true")("kill -9 during a c
       // Replaying the last step changes nothing.
       yield* call(second, "POST", `/signing/ceremony/${id}/step/6`)
       expect((yield* call(second, "GET", `/balances/${sender.pubkey}/BTC`)).body).toEqual(senderAfter)
-    }).pipe(Effect.scoped), { timeout: 120_000 })
+    }).pipe(Effect.scoped), { timeout: 180_000 })
+})
+
+describe.skipIf((!servicesUp && process.env["CI"] !== "true") || !canMakeCertificates)("kill -9 around Lightning, on MariaDB and Redis", () => {
+  it.live("a lift paid while its replica is dead is credited once after the restart", () =>
+    Effect.gen(function*() {
+      const { env: lndEnv, lnd } = yield* externalLnd
+      const env = { ...(yield* sharedBackends), ...lndEnv, GATEWAY_PRIVATE_KEY: "44".repeat(32) }
+      const user = getPublicKey(generateSecretKey())
+      const first = yield* startReplica(env)
+      const lift = yield* call(first, "POST", "/lightning/lift", { user_pubkey: user, asset_id: "BTC", amount_sats: 100_000 })
+      expect(lift.status).toBe(201)
+      yield* first.kill("SIGKILL")
+
+      yield* lnd.payInvoice(lift.body.bolt11_invoice)
+      const second = yield* startReplica(env)
+      yield* eventually(call(second, "GET", `/balances/${user}/BTC`), (r) => r.body.available_balance === 100_000, "credited after restart")
+      for (let i = 0; i < 3; i++) yield* lnd.replaySettlement(lift.body.payment_hash)
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 500)))
+      expect((yield* call(second, "GET", `/balances/${user}/BTC`)).body).toMatchObject({ available_balance: 100_000, reserved_balance: 0 })
+      expect((yield* call(second, "GET", `/lightning/invoices/${lift.body.payment_hash}`)).body).toMatchObject({ status: "paid" })
+    }).pipe(Effect.scoped), { timeout: 180_000 })
+
+  it.live("a land payment in flight when its replica is killed is debited once when it succeeds, after the restart", () =>
+    Effect.gen(function*() {
+      const { env: lndEnv, lnd } = yield* externalLnd
+      const env = { ...(yield* sharedBackends), ...lndEnv, GATEWAY_PRIVATE_KEY: "55".repeat(32) }
+      const user = getPublicKey(generateSecretKey())
+      const first = yield* startReplica(env)
+      expect((yield* call(first, "POST", "/assets/BTC/mint", { user_pubkey: user, amount: 80_000 })).status).toBe(200)
+      yield* lnd.setPaymentBehaviour("in_flight")
+      const invoice = walletInvoice({ sats: 20_000 })
+      expect((yield* call(first, "POST", "/lightning/land", { user_pubkey: user, amount_sats: 20_000, lightning_invoice: invoice.paymentRequest })).status).toBe(201)
+      expect((yield* call(first, "POST", `/lightning/pay/${invoice.paymentHash}`)).body).toMatchObject({ status: "in_flight" })
+      expect((yield* call(first, "GET", `/balances/${user}/BTC`)).body).toMatchObject({ available_balance: 60_000, reserved_balance: 20_000 })
+      yield* first.kill("SIGKILL")
+
+      // lnd finishes the payment while the gateway is down.
+      yield* lnd.resolvePayment(invoice.paymentHash, "succeed")
+      const second = yield* startReplica(env)
+      yield* eventually(
+        call(second, "GET", `/lightning/invoices/${invoice.paymentHash}`),
+        (r) => r.body.status === "paid",
+        "the in-flight payment is followed up after the restart"
+      )
+      expect((yield* call(second, "GET", `/balances/${user}/BTC`)).body).toMatchObject({ available_balance: 60_000, reserved_balance: 0 })
+      // Paying again is refused and moves nothing.
+      expect((yield* call(second, "POST", `/lightning/pay/${invoice.paymentHash}`)).status).toBe(409)
+      expect((yield* call(second, "GET", `/balances/${user}/BTC`)).body).toMatchObject({ available_balance: 60_000, reserved_balance: 0 })
+    }).pipe(Effect.scoped), { timeout: 180_000 })
 })

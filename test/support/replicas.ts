@@ -23,7 +23,9 @@ export interface Replica {
 export const startReplica = (env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.promise(async (): Promise<Replica> => {
-      const child: ChildProcess = spawn(`${root}node_modules/.bin/tsx`, ["apps/cli.ts", "serve"], {
+      // node itself with tsx's loader, not the tsx CLI: that would run the app in a child process of its
+      // own, and SIGKILL would hit the wrapper while the app lived on.
+      const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "apps/cli.ts", "serve"], {
         cwd: root,
         env: { PATH: process.env["PATH"] ?? "", PORT: "0", ...env },
         stdio: ["ignore", "pipe", "pipe"]

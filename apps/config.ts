@@ -50,6 +50,47 @@ export const ServerConfig = Config.all({
 })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>
 
+const nonNegativeInt = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "Expected a whole number, 0 or more (0 turns the limit off)", validation: (n) => n >= 0 }),
+    Config.withDefault(fallback)
+  )
+
+/**
+ * What one client may send and hold before any parsing work: MAX_BODY_BYTES
+ * (1048576 → 413), MAX_JSON_DEPTH (64 → 400), MAX_HEADER_BYTES (16384, request
+ * line and headers → 431), MAX_URL_LENGTH (8192 → 414), HEADERS_TIMEOUT_SECONDS
+ * (10) and REQUEST_TIMEOUT_SECONDS (30, headers and body; → 408, then the
+ * socket is closed), MAX_CONNECTIONS_PER_IP (64 open sockets; more → 429,
+ * 0 = no cap, e.g. behind a proxy), WS_MAX_MESSAGE_BYTES (65536 → close 1009),
+ * WS_MAX_MESSAGES_PER_MINUTE (120 → close 1008). Overload: at most
+ * MAX_IN_FLIGHT_REQUESTS (128) handled at once, MAX_QUEUED_REQUESTS (256)
+ * waiting at most QUEUE_TIMEOUT_SECONDS (5); beyond → 503 with Retry-After.
+ * SHUTDOWN_TIMEOUT_SECONDS (20): how long SIGTERM waits for in-flight work.
+ */
+export const LimitsConfig = Config.all({
+  maxBodyBytes: positiveInt("MAX_BODY_BYTES", 1024 * 1024),
+  maxJsonDepth: positiveInt("MAX_JSON_DEPTH", 64),
+  maxHeaderBytes: positiveInt("MAX_HEADER_BYTES", 16 * 1024),
+  maxUrlLength: positiveInt("MAX_URL_LENGTH", 8 * 1024),
+  headersTimeoutSeconds: positiveInt("HEADERS_TIMEOUT_SECONDS", 10),
+  requestTimeoutSeconds: positiveInt("REQUEST_TIMEOUT_SECONDS", 30),
+  maxConnectionsPerIp: nonNegativeInt("MAX_CONNECTIONS_PER_IP", 64),
+  wsMaxMessageBytes: positiveInt("WS_MAX_MESSAGE_BYTES", 64 * 1024),
+  wsMaxMessagesPerMinute: positiveInt("WS_MAX_MESSAGES_PER_MINUTE", 120),
+  maxInFlightRequests: positiveInt("MAX_IN_FLIGHT_REQUESTS", 128),
+  maxQueuedRequests: nonNegativeInt("MAX_QUEUED_REQUESTS", 256),
+  queueTimeoutSeconds: positiveInt("QUEUE_TIMEOUT_SECONDS", 5),
+  shutdownTimeoutSeconds: positiveInt("SHUTDOWN_TIMEOUT_SECONDS", 20)
+}).pipe(
+  // Node refuses a headers timeout longer than the request timeout; say so at start-up.
+  Config.validate({
+    message: "HEADERS_TIMEOUT_SECONDS must not exceed REQUEST_TIMEOUT_SECONDS",
+    validation: (l) => l.headersTimeoutSeconds <= l.requestTimeoutSeconds
+  })
+)
+export type LimitsConfig = Config.Config.Success<typeof LimitsConfig>
+
 const hasScheme = (schemes: ReadonlyArray<string>) => (raw: string) =>
   URL.canParse(raw) && schemes.includes(new URL(raw).protocol) && new URL(raw).hostname !== ""
 

@@ -45,8 +45,9 @@ export const protobufFileName = "ark/v1/service.proto";
 
 /**
  * Subset of arkd's ArkService (api-spec/protobuf/ark/v1/service.proto, arkd
- * v0.9 numbering). Only the calls relaygate makes; HTTP gateway annotations
- * are dropped because they do not affect the gRPC wire format.
+ * v0.9 numbering; the repository moved from ark-network/ark to arkade-os/arkd).
+ * Only the calls relaygate makes; HTTP gateway annotations are dropped because
+ * they do not affect the gRPC wire format.
  */
 
 export interface GetInfoRequest {
@@ -75,7 +76,6 @@ export interface GetInfoResponse {
   serviceStatus: { [key: string]: string };
   /** Clients echo it in the x-digest header; arkd refuses calls made against stale parameters. */
   digest: string;
-  maxTxWeight: bigint;
 }
 
 export interface GetInfoResponse_ServiceStatusEntry {
@@ -248,7 +248,6 @@ function createBaseGetInfoResponse(): GetInfoResponse {
     deprecatedSigners: [],
     serviceStatus: {},
     digest: "",
-    maxTxWeight: 0n,
   };
 }
 
@@ -334,12 +333,6 @@ export const GetInfoResponse: MessageFns<GetInfoResponse> = {
     });
     if (message.digest !== "") {
       writer.uint32(154).string(message.digest);
-    }
-    if (message.maxTxWeight !== 0n) {
-      if (BigInt.asIntN(64, message.maxTxWeight) !== message.maxTxWeight) {
-        throw new globalThis.Error("value provided for field message.maxTxWeight of type int64 too large");
-      }
-      writer.uint32(160).int64(message.maxTxWeight);
     }
     return writer;
   },
@@ -512,14 +505,6 @@ export const GetInfoResponse: MessageFns<GetInfoResponse> = {
             message.digest = reader.string();
             continue;
           }
-          case 20: {
-            if (tag !== 160) {
-              break;
-            }
-
-            message.maxTxWeight = reader.int64() as bigint;
-            continue;
-          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -580,9 +565,6 @@ export const GetInfoResponse: MessageFns<GetInfoResponse> = {
       {},
     );
     message.digest = object.digest ?? "";
-    message.maxTxWeight = (object.maxTxWeight !== undefined && object.maxTxWeight !== null)
-      ? BigInt(object.maxTxWeight)
-      : 0n;
     return message;
   },
 };

@@ -7,7 +7,7 @@ export interface ArkInfo {
   readonly version: string
   /** Smallest output arkd accepts, sats. */
   readonly dust: bigint
-  /** Relative locktime (blocks) of the unilateral exit leaf. */
+  /** Relative locktime of the unilateral exit leaf, as arkd reports it: blocks below 512, seconds (a multiple of 512) from 512 on. */
   readonly unilateralExitDelay: bigint
 }
 

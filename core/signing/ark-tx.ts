@@ -51,17 +51,33 @@ const keyBytes = (keyHex: string): Uint8Array => {
   return hex.decode(keyHex.toLowerCase())
 }
 
-const csvBlocks = (exitDelay: bigint): number => {
-  // BIP-68 block-based relative locktimes carry 16 bits.
-  if (exitDelay < 1n || exitDelay > 0xffffn) throw new ArkTxInvalid({ reason: `exit delay ${exitDelay} is not 1..65535 blocks` })
-  return Number(exitDelay)
+// arkd reads a relative delay below 512 as blocks and from 512 on as seconds, which BIP-68 counts in 512 s units.
+const SECONDS_FROM = 512n
+const SECONDS_UNIT = 512n
+const MAX_UNITS = 0xffffn
+const TYPE_FLAG_SECONDS = 1n << 22n
+
+/**
+ * The BIP-68 relative locktime of an exit delay as arkd reports it (1..511
+ * blocks, or seconds as a multiple of 512 up to 65535 × 512): the operand of
+ * the exit leaf's CHECKSEQUENCEVERIFY, and the nSequence an input spending
+ * that leaf must carry. Throws ArkTxInvalid on any other value.
+ */
+export const exitSequence = (exitDelay: bigint): number => {
+  if (exitDelay >= 1n && exitDelay < SECONDS_FROM) return Number(exitDelay)
+  if (exitDelay >= SECONDS_FROM && exitDelay % SECONDS_UNIT === 0n && exitDelay / SECONDS_UNIT <= MAX_UNITS) {
+    return Number(TYPE_FLAG_SECONDS | (exitDelay / SECONDS_UNIT))
+  }
+  throw new ArkTxInvalid({
+    reason: `exit delay ${exitDelay} is neither 1..511 blocks nor a multiple of 512 seconds up to ${MAX_UNITS * SECONDS_UNIT}`
+  })
 }
 
 const collaborativeLeaf = (ownerHex: string, serverHex: string): Uint8Array =>
   btc.Script.encode([keyBytes(serverHex), "CHECKSIGVERIFY", keyBytes(ownerHex), "CHECKSIG"])
 
 const exitLeaf = (keyHex: string, exitDelay: bigint): Uint8Array =>
-  btc.Script.encode([csvBlocks(exitDelay), "CHECKSEQUENCEVERIFY", "DROP", keyBytes(keyHex), "CHECKSIG"])
+  btc.Script.encode([exitSequence(exitDelay), "CHECKSEQUENCEVERIFY", "DROP", keyBytes(keyHex), "CHECKSIG"])
 
 type TapLeafScripts = NonNullable<Parameters<btc.Transaction["addInput"]>[0]["tapLeafScript"]>
 
@@ -94,7 +110,7 @@ const vtxoOutput = (ownerHex: string, serverHex: string, exitDelay: bigint) =>
 const checkpointOutput = (ownerHex: string, serverHex: string, exitDelay: bigint) =>
   tapOutput(collaborativeLeaf(ownerHex, serverHex), exitLeaf(serverHex, exitDelay))
 
-/** Output script (hex) of a VTXO owned by `ownerXOnlyHex`. Throws ArkTxInvalid on keys that are not 32-byte hex or a delay outside 1..65535. */
+/** Output script (hex) of a VTXO owned by `ownerXOnlyHex`. Throws ArkTxInvalid on keys that are not 32-byte hex or a delay `exitSequence` refuses. */
 export const vtxoScript = (ownerXOnlyHex: string, serverXOnlyHex: string, exitDelay: bigint): string =>
   hex.encode(vtxoOutput(ownerXOnlyHex, serverXOnlyHex, exitDelay).script)
 

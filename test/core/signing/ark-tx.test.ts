@@ -1,11 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { schnorr, secp256k1 } from "@noble/curves/secp256k1.js"
 import { base64, hex } from "@scure/base"
-import { Transaction } from "@scure/btc-signer"
+import { Script, Transaction } from "@scure/btc-signer"
 import { Either } from "effect"
 import fc from "fast-check"
 import {
+  ArkTxInvalid,
   buildOffchainTx,
+  exitSequence,
   type OffchainTxParams,
   readOffchainTx,
   selectInputs,
@@ -169,5 +171,75 @@ describe("verifyTapscriptSignature", () => {
     expect(verifyTapscriptSignature(signed, t.params.inputs.length, t.owner.pub, verify)).toBe(false)
     expect(verifyTapscriptSignature(signed, 0, t.owner.pub, () => false)).toBe(false)
     expect(verifyTapscriptSignature("not a psbt", 0, t.owner.pub, verify)).toBe(false)
+  })
+})
+
+describe("exit delays (BIP-68 relative locktimes as arkd reports them)", () => {
+  /** The CHECKSEQUENCEVERIFY operand of the recipient's exit leaf in a transfer built with `exitDelay`. */
+  const recipientExitLeaf = (exitDelay: bigint) => {
+    const t = fc.sample(transfer, { numRuns: 1, seed: 3 })[0]!
+    const params = { ...t.params, exitDelay, inputs: t.params.inputs.map((i) => ({ ...i, script: vtxoScript(t.owner.pub, t.server.pub, exitDelay) })) }
+    const built = Either.getOrThrow(buildOffchainTx({ ...params, dust: DUST }))
+    const view = Either.getOrThrow(readOffchainTx(built.arkTx, built.checkpointTxs))
+    const leaves = view.outputs[0]!.leaves.map((l) => Script.decode(hex.decode(l)))
+    const exit = leaves.find((ops) => ops[1] === "CHECKSEQUENCEVERIFY")
+    return { exit, recipient: t.recipient.pub, server: t.server.pub }
+  }
+
+  it("a 512-second delay is one 512 s unit with the type flag: nSequence 0x00400001 in the CSV leaf", () => {
+    expect(exitSequence(512n)).toBe(0x00400001)
+    const { exit, recipient } = recipientExitLeaf(512n)
+    expect(exit).toEqual([Uint8Array.of(0x01, 0x00, 0x40), "CHECKSEQUENCEVERIFY", "DROP", hex.decode(recipient), "CHECKSIG"])
+  })
+
+  it("a 1024-second delay is two units: nSequence 0x00400002 in the CSV leaf", () => {
+    expect(exitSequence(1024n)).toBe(0x00400002)
+    const { exit, recipient } = recipientExitLeaf(1024n)
+    expect(exit).toEqual([Uint8Array.of(0x02, 0x00, 0x40), "CHECKSEQUENCEVERIFY", "DROP", hex.decode(recipient), "CHECKSIG"])
+  })
+
+  it("below 512 the delay counts blocks, and a seconds delay never yields the script of a block delay", () => {
+    expect(exitSequence(511n)).toBe(511)
+    expect(exitSequence(144n)).toBe(144)
+    const { exit } = recipientExitLeaf(144n)
+    expect(exit?.[0]).toEqual(Uint8Array.of(0x90, 0x00))
+    const [a, b] = [recipientExitLeaf(1n), recipientExitLeaf(512n)]
+    expect(a.exit).not.toEqual(b.exit)
+  })
+
+  /** BIP-68's reading of an nSequence: disabled flag clear, type flag, 16-bit value; the delay it enforces. */
+  const enforcedDelay = (sequence: number): bigint => {
+    expect(sequence & 0x80000000).toBe(0)
+    expect(sequence & ~(0x00400000 | 0xffff)).toBe(0)
+    const value = BigInt(sequence & 0xffff)
+    return (sequence & 0x00400000) !== 0 ? value * 512n : value
+  }
+
+  it("over the block/seconds boundary every accepted delay round-trips through BIP-68 and all others are refused", () => {
+    const delay = fc.oneof(
+      fc.bigInt({ min: -2n, max: 2_048n }),
+      fc.bigInt({ min: 1n, max: 0xffffn + 2n }).map((units) => units * 512n),
+      fc.bigInt({ min: 0n, max: 0xffffn * 512n + 1_024n })
+    )
+    fc.assert(fc.property(delay, (d) => {
+      const valid = (d >= 1n && d < 512n) || (d >= 512n && d % 512n === 0n && d <= 0xffffn * 512n)
+      if (!valid) {
+        expect(() => exitSequence(d)).toThrow(ArkTxInvalid)
+        return
+      }
+      const sequence = exitSequence(d)
+      expect(enforcedDelay(sequence)).toBe(d)
+      expect((sequence & 0x00400000) !== 0).toBe(d >= 512n)
+    }), { numRuns: 2_000 })
+  })
+
+  it("distinct delays give distinct VTXO scripts", () => {
+    const server = hex.encode(schnorr.getPublicKey(secp256k1.utils.randomSecretKey()))
+    const owner = hex.encode(schnorr.getPublicKey(secp256k1.utils.randomSecretKey()))
+    const valid = fc.oneof(fc.bigInt({ min: 1n, max: 511n }), fc.bigInt({ min: 1n, max: 0xffffn }).map((u) => u * 512n))
+    fc.assert(fc.property(valid, valid, (a, b) => {
+      fc.pre(a !== b)
+      expect(vtxoScript(owner, server, a)).not.toBe(vtxoScript(owner, server, b))
+    }), { numRuns: 200 })
   })
 })

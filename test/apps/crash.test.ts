@@ -170,3 +170,24 @@ describe.skipIf((!servicesUp && process.env["CI"] !== "true") || !canMakeCertifi
       expect((yield* call(second, "GET", `/balances/${user}/BTC`)).body).toMatchObject({ available_balance: 60_000, reserved_balance: 0 })
     }).pipe(Effect.scoped), { timeout: 180_000 })
 })
+
+describe.skipIf(!servicesUp && process.env["CI"] !== "true")("background jobs across replicas", () => {
+  it.live("each job runs on one replica, and moves to the other when its replica is killed", () =>
+    Effect.gen(function*() {
+      const env = { ...(yield* sharedBackends), GATEWAY_PRIVATE_KEY: "66".repeat(32) }
+      const [a, b] = yield* Effect.all([startReplica(env), startReplica(env)], { concurrency: 2 })
+      // Matches the job annotation whether the logger prints pretty text, logfmt or JSON.
+      const led = (r: Replica) => new Set(Array.from(r.output().matchAll(/leading job[\s\S]{0,200}?\bjob"?[:=]\s*"?([\w.-]+)/g), (m) => m[1]!))
+      const JOBS = ["signing.sweep", "epochs.rollover", "ark.inventory", "ark.settlement", "ark.money-sweep"]
+      yield* eventually(Effect.sync(() => [...led(a), ...led(b)]), (all) => JOBS.every((j) => all.includes(j)), "every job has a runner")
+      // Give the loser every chance to (wrongly) start the job too.
+      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 6_000)))
+      for (const job of JOBS) expect(Number(led(a).has(job)) + Number(led(b).has(job))).toBe(1)
+
+      const [leader, other] = led(a).has("signing.sweep") ? [a, b] : [b, a]
+      const moving = JOBS.filter((j) => led(leader).has(j))
+      yield* leader.kill("SIGKILL")
+      // The lock ttl is 15 s, polled every 5 s: a dead replica's jobs move within about 20 s.
+      yield* eventually(Effect.sync(() => led(other)), (jobs) => moving.every((j) => jobs.has(j)), "the jobs move to the surviving replica", 40_000)
+    }).pipe(Effect.scoped), { timeout: 180_000 })
+})

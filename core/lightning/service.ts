@@ -272,8 +272,8 @@ export const make = (settings: LightningSettings) =>
       )
     }).pipe(
       Effect.tapError((e) =>
-        Ref.update(monitor, (m) => ({ ...m, subscription: "reconnecting" as const, reconnects: m.reconnects + 1, last_error: e.message })).pipe(
-          Effect.zipRight(Effect.logWarning("invoice subscription dropped; reconnecting").pipe(Effect.annotateLogs({ reason: e.message })))
+        Ref.update(monitor, (m) => ({ ...m, subscription: "reconnecting" as const, reconnects: m.reconnects + 1, last_error: e.reason })).pipe(
+          Effect.zipRight(Effect.logWarning("invoice subscription dropped; reconnecting").pipe(Effect.annotateLogs({ reason: e.reason })))
         )),
       Effect.retry(Schedule.exponential(Duration.seconds(1)).pipe(Schedule.union(Schedule.spaced(Duration.seconds(30))))),
       Effect.forever

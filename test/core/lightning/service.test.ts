@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, TestClock } from "effect"
+import { Effect, HashMap, Layer, Logger, Option, Ref, TestClock } from "effect"
 import * as MemoryInvoices from "../../../adapters/memory/invoice-store.js"
 import * as MemoryLedger from "../../../adapters/memory/ledger-store.js"
 import * as SimulatedLnd from "../../../adapters/memory/lightning.js"
@@ -57,6 +57,22 @@ describe("LightningService", () => {
       expect(health).toMatchObject({ reconnects: 1, settle_index: 2n, duplicates_ignored: 0 })
       expect(yield* available).toBe(3_000n)
     }).pipe(Effect.provide(Env)))
+
+  it.scoped("a dropped subscription reports lnd's reason in the health view and the warning it logs", () =>
+    Effect.gen(function*() {
+      const warnings = yield* Ref.make<ReadonlyArray<unknown>>([])
+      const capture = Logger.make(({ annotations, message }) => {
+        if (String(message).includes("subscription dropped")) Effect.runSync(Ref.update(warnings, (w) => [...w, Option.getOrUndefined(HashMap.get(annotations, "reason"))]))
+      })
+      yield* Effect.gen(function*() {
+        const { lightning, lnd } = yield* setup
+        yield* waitFor(lightning.health(), (h) => h.subscription === "connected")
+        yield* lnd.setAvailable(false)
+        const health = yield* waitFor(lightning.health(), (h) => h.subscription === "reconnecting")
+        expect(health.last_error).toBe("simulated lnd closed the stream")
+      }).pipe(Effect.provide(Env), Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      expect(yield* Ref.get(warnings)).toContain("simulated lnd closed the stream")
+    }))
 
   it.scoped("settlements of invoices that are not lifts credit nothing", () =>
     Effect.gen(function*() {

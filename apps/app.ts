@@ -7,19 +7,30 @@ import { ServeLive } from "./http/server.js"
 import { EpochsJobsLive, SigningJobsLive } from "./jobs.js"
 import { LeaderLockLive, PersistenceLive } from "./persistence.js"
 import { ArkSigningLive, EpochsLive, IdentityLive, NostrWorkerLive, ReadinessLive, RequestGuardsLive } from "./layers.js"
+import { ObservabilityLive, OpsLive } from "./ops/live.js"
+import { JsonLoggingLive } from "./ops/logging.js"
+import { MetricsListenerLive } from "./ops/metrics.js"
 
-/** Module services and what the system routes report about them (the Nostr worker runs in-process when configured). */
-export const ServicesLive = Layer.mergeAll(ReadinessLive, IdentityLive, NostrWorkerLive, ArkMoneyLive).pipe(
+/**
+ * Module services and what the system routes report about them (the Nostr worker runs in-process when configured),
+ * with the operator's view on top and metrics, job records and the log buffer beneath.
+ */
+export const ServicesLive = OpsLive.pipe(
+  Layer.provideMerge(Layer.mergeAll(ReadinessLive, IdentityLive, NostrWorkerLive, ArkMoneyLive)),
   Layer.provideMerge(Layer.mergeAll(ArkSigningLive, EpochsLive, ClearingLive)),
   Layer.provideMerge(DaemonsLive),
-  Layer.provideMerge(PersistenceLive)
+  Layer.provideMerge(PersistenceLive),
+  Layer.provideMerge(ObservabilityLive)
 )
 
-/** Log lines at LOG_LEVEL and above. */
-export const LoggingLive = Layer.unwrapEffect(Effect.map(ServerConfig, ({ logLevel }) => Logger.minimumLogLevel(logLevel)))
+/** Scrubbed JSON log lines at LOG_LEVEL and above. */
+export const LoggingLive = Layer.merge(
+  Layer.unwrapEffect(Effect.map(ServerConfig, ({ logLevel }) => Logger.minimumLogLevel(logLevel))),
+  JsonLoggingLive
+)
 
 /** The bundled HTTP app with its background jobs. */
-export const AppLive = Layer.mergeAll(ServeLive, SigningJobsLive, EpochsJobsLive, ClearingJobsLive, ArkMoneyJobsLive).pipe(
+export const AppLive = Layer.mergeAll(ServeLive, MetricsListenerLive, SigningJobsLive, EpochsJobsLive, ClearingJobsLive, ArkMoneyJobsLive).pipe(
   Layer.provide(LeaderLockLive),
   Layer.provide(ServicesLive),
   Layer.provide(LoggingLive)
@@ -30,5 +41,6 @@ export const WorkerLive = Layer.mergeAll(NostrWorkerLive, SigningJobsLive).pipe(
   Layer.provide(LeaderLockLive),
   Layer.provide(Layer.mergeAll(ArkSigningLive, RequestGuardsLive)),
   Layer.provide(PersistenceLive),
+  Layer.provide(ObservabilityLive),
   Layer.provide(LoggingLive)
 )

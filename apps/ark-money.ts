@@ -7,7 +7,7 @@ import * as Funds from "../core/transactions/funds.service.js"
 import * as TransactionService from "../core/transactions/service.js"
 import * as VtxoService from "../core/vtxo/service.js"
 import { ArkConfig, ArkMoneyConfig } from "./config.js"
-import { leading } from "./jobs.js"
+import { leading, tracked } from "./jobs.js"
 import { InvoiceStoreLive, LedgerStoreLive, TransactionStoreLive, VtxoStoreLive } from "./persistence.js"
 
 /**
@@ -147,10 +147,11 @@ export const ArkMoneyJobsLive = Layer.scopedDiscard(
     const lightning = yield* LightningService.LightningService
     const reconciler = yield* Funds.CeremonyReconciler
     const warn = (what: string) => (e: { readonly message: string }) => Effect.logWarning(`${what} failed`).pipe(Effect.annotateLogs({ reason: e.message }))
-    yield* leading("ark.inventory", monitor.tick().pipe(Effect.repeat(Schedule.spaced(MONITOR_INTERVAL)), Effect.asVoid))
+    yield* leading("ark.inventory", monitor.tick().pipe(tracked("ark.inventory", MONITOR_INTERVAL), Effect.repeat(Schedule.spaced(MONITOR_INTERVAL)), Effect.asVoid))
     yield* leading(
       "ark.settlement",
       vtxos.processSettlement().pipe(
+        tracked("ark.settlement", Duration.hours(1)),
         Effect.tap((done) => (done.length > 0 ? Effect.logInfo("hourly settlement").pipe(Effect.annotateLogs({ settlements: done.length })) : Effect.void)),
         Effect.catchAll(warn("settlement")),
         Effect.repeat(Schedule.spaced(Duration.hours(1))),
@@ -161,6 +162,7 @@ export const ArkMoneyJobsLive = Layer.scopedDiscard(
     yield* leading(
       "ark.money-sweep",
       Effect.all([lightning.sweep(), reconciler.reconcile()]).pipe(
+        tracked("ark.money-sweep", SWEEP_EVERY),
         Effect.tap(([sweep, released]) =>
           sweep.expired + sweep.resolved + sweep.orphans_released + released > 0
             ? Effect.logInfo("money sweep").pipe(Effect.annotateLogs({ ...sweep, ceremony_holds_released: released }))

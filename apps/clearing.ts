@@ -16,6 +16,8 @@ import { ClearingEnvConfig, ServerConfig } from "./config.js"
 import { jwtKeyLayer } from "./http/clearing/auth.js"
 import { ClearingRateLimits } from "./http/clearing/limits.js"
 import { RequestGuardsLive } from "./layers.js"
+import { JobRegistry } from "./ops/jobs.js"
+import { tracked } from "./jobs.js"
 import { ClearingStoreLive, EventBusLive, PacketStoreLive } from "./persistence.js"
 
 /**
@@ -82,18 +84,24 @@ export const ClearingJobsLive = Layer.scopedDiscard(
     const ingest = yield* PacketIngest.PacketIngest
     const clearing = yield* ClearingService.ClearingService
     const packets = yield* PacketStore
+    // These run on every replica (the stores make them idempotent); the registry shows them as running here.
+    const jobs = yield* JobRegistry
     yield* Effect.forkScoped(ingest.followAll())
     yield* Effect.forkScoped(clearing.watch())
     yield* clearing.reconcile().pipe(
+      tracked("clearing.reconcile", RECONCILE_EVERY),
       Effect.tap((r) => r.expired + r.delivered + r.failed + r.started > 0 ? Effect.logInfo("clearing reconcile").pipe(Effect.annotateLogs({ ...r })) : Effect.void),
       Effect.catchAll((e) => Effect.logWarning("clearing reconcile failed", e.message)),
       Effect.repeat(Schedule.spaced(RECONCILE_EVERY)),
+      (job) => jobs.leading("clearing.reconcile", job),
       Effect.forkScoped
     )
     yield* Effect.clockWith((c) => c.currentTimeMillis).pipe(
       Effect.flatMap((now) => packets.pruneParked(now - Duration.toMillis(PARKED_FOR))),
+      tracked("clearing.prune-parked", PRUNE_EVERY),
       Effect.catchAll((e) => Effect.logWarning("pruning parked relay events failed", e.message)),
       Effect.repeat(Schedule.spaced(PRUNE_EVERY)),
+      (job) => jobs.leading("clearing.prune-parked", job),
       Effect.forkScoped
     )
   })

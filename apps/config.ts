@@ -46,6 +46,12 @@ export const ServerConfig = Config.all({
   ),
   logLevel: Config.logLevel("LOG_LEVEL").pipe(Config.withDefault(LogLevel.Info)),
   adminApiKey: Config.option(Config.redacted("ADMIN_API_KEY")),
+  /** A second listener serving only GET /metrics (unset → /metrics on PORT only; 0 picks a free port). */
+  metricsPort: Config.option(
+    Config.integer("METRICS_PORT").pipe(
+      Config.validate({ message: "Expected a port number 0-65535 (0 picks a free port)", validation: (n) => n >= 0 && n <= 65535 })
+    )
+  ),
   rateLimitEnabled: Config.boolean("RATE_LIMIT_ENABLED").pipe(Config.withDefault(true))
 })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>

@@ -18,6 +18,7 @@ import { ArkServer } from "../ports/ark-server.js"
 import { ArkdConnection, LndConnection, TapdConnection } from "../ports/daemon-connection.js"
 import { Lightning } from "../ports/lightning.js"
 import { TaprootAssets } from "../ports/taproot-assets.js"
+import { instrumentDaemon } from "./ops/metrics.js"
 import { ArkConfig, type DaemonConfig, DaemonsConfig } from "./config.js"
 
 /** An unreadable certificate or macaroon stops start-up with one line naming the variable. */
@@ -96,5 +97,5 @@ export const TapdLive = Layer.unwrapEffect(
   })
 )
 
-/** lnd and tapd of the money paths; arkd is chosen beneath the signing module (apps/layers.ts). */
-export const DaemonsLive = Layer.mergeAll(LndLive, TapdLive)
+/** lnd and tapd of the money paths, each call timed and failures counted; arkd is chosen beneath the signing module (apps/layers.ts). */
+export const DaemonsLive = Layer.mergeAll(instrumentDaemon(Lightning, "lnd")(LndLive), instrumentDaemon(TaprootAssets, "tapd")(TapdLive))

@@ -3,16 +3,22 @@ import { EpochService } from "../core/epochs/service.js"
 import { CeremonyService } from "../core/signing/ceremony.service.js"
 import { SessionService } from "../core/signing/service.js"
 import { LeaderLock } from "../ports/leader-lock.js"
+import { JobRegistry } from "./ops/jobs.js"
 
 const SWEEP_EVERY = Duration.seconds(10)
 
 /**
  * Runs `job` forked for the layer's lifetime on whichever replica holds its
  * lock (REDIS_URL set), or right here (one process). Jobs are loops; the lock
- * moves them to another replica when this one stops or dies.
+ * moves them to another replica when this one stops or dies. The job
+ * registry records while this replica leads (/queue-status).
  */
 export const leading = <E, R>(name: string, job: Effect.Effect<void, E, R>) =>
-  Effect.flatMap(LeaderLock, (lock) => Effect.forkScoped(lock.lead(name, job)))
+  Effect.flatMap(Effect.zip(LeaderLock, JobRegistry), ([lock, jobs]) => Effect.forkScoped(lock.lead(name, jobs.leading(name, job))))
+
+/** One run of job `name` that repeats every `every`, recorded (start, duration, outcome) before its failure is logged and swallowed. */
+export const tracked = (name: string, every: Duration.DurationInput) =>
+  <A, E, R>(run: Effect.Effect<A, E, R>) => Effect.flatMap(JobRegistry, (jobs) => jobs.track(name, every)(run))
 
 /**
  * Background work of the ark signing module, on one replica at a time: when
@@ -33,6 +39,7 @@ export const SigningJobsLive = Layer.scopedDiscard(
       Effect.catchAll((e) => Effect.logWarning("ceremony recovery failed", e.message))
     )
     const sweep = sessions.sweep().pipe(
+      tracked("signing.sweep", SWEEP_EVERY),
       Effect.tap((r) =>
         r.expired_sessions + r.timed_out_ceremonies > 0 ? Effect.logInfo("sweep").pipe(Effect.annotateLogs({ ...r })) : Effect.void),
       Effect.catchAll((e) => Effect.logWarning("sweep failed", e.message)),
@@ -55,6 +62,7 @@ export const EpochsJobsLive = Layer.scopedDiscard(
     yield* leading(
       "epochs.rollover",
       epochs.ensureCurrentEpoch().pipe(
+        tracked("epochs.rollover", ROLLOVER_EVERY),
         Effect.catchAll((e) => Effect.logWarning("epoch rollover failed", e.message)),
         Effect.repeat(Schedule.spaced(ROLLOVER_EVERY))
       )

@@ -36,6 +36,7 @@ import {
   SessionStoreLive,
   storeAdapter
 } from "./persistence.js"
+import { instrumentDaemon, instrumentSessionStore } from "./ops/metrics.js"
 
 const version: string = createRequire(import.meta.url)("../package.json").version
 
@@ -59,7 +60,7 @@ export const GatewaySignerLive = Layer.unwrapEffect(
 export const ArkServerLive = Layer.unwrapEffect(
   Effect.gen(function*() {
     const { bitcoinNetwork } = yield* ArkConfig
-    return Daemons.arkd((yield* DaemonsConfig).arkd, bitcoinNetwork)
+    return instrumentDaemon(ArkServer, "arkd")(Daemons.arkd((yield* DaemonsConfig).arkd, bitcoinNetwork))
   })
 )
 
@@ -76,7 +77,7 @@ export const ArkSigningLive = Layer.unwrapEffect(
 ).pipe(
   // The ceremony moves balances through the ledger and spends the VTXO inventory.
   Layer.provideMerge(ArkFundsLive),
-  Layer.provideMerge(Layer.mergeAll(SessionStoreLive, SchnorrLibsecp.layer, ArkServerLive)),
+  Layer.provideMerge(Layer.mergeAll(instrumentSessionStore(SessionStoreLive), SchnorrLibsecp.layer, ArkServerLive)),
   Layer.provideMerge(GatewaySignerLive)
 )
 

@@ -11,6 +11,7 @@ import type {
   StuckSample
 } from "../../core/clearing/model.js"
 import { ChainpulseMetrics, ChainpulseUnavailable } from "../../ports/chainpulse-metrics.js"
+import * as Breaker from "../resilience/breaker.js"
 
 export interface ChainpulseSettings {
   /** CHAINPULSE_URL: base URL; `/metrics` is scraped. */
@@ -131,6 +132,7 @@ export const make = (settings: ChainpulseSettings) =>
     const client = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk)
     const url = `${settings.url.replace(/\/+$/, "")}/metrics`
     const timeout = settings.timeout ?? "10 seconds"
+    const breaker = yield* Breaker.registered("chainpulse")
     return ChainpulseMetrics.of({
       scrape: Effect.fn("ChainpulseMetrics.scrape")(function*() {
         const text = yield* client.get(url, { headers: { accept: "text/plain; version=0.0.4" } }).pipe(
@@ -140,7 +142,8 @@ export const make = (settings: ChainpulseSettings) =>
           Effect.catchTags({
             RequestError: (e) => Effect.fail(new ChainpulseUnavailable({ reason: `cannot reach ${url}`, cause: e })),
             ResponseError: (e) => Effect.fail(new ChainpulseUnavailable({ reason: `${url} answered ${e.response.status}`, cause: e }))
-          })
+          }),
+          (scrape) => breaker.guard(scrape, { isOutage: () => true, onOpen: (open) => new ChainpulseUnavailable({ reason: open.message, cause: open }) })
         )
         const families = yield* Effect.try({
           try: () => parseMetrics(text),

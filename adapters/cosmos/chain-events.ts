@@ -6,6 +6,7 @@ import { PACKET_EVENT_TYPES } from "../../core/clearing/events.js"
 import type { ChainHead, ChainTx, TxEvent } from "../../core/clearing/model.js"
 import { bytesToHex } from "../../core/shared/hex.js"
 import { type ChainEvent, ChainEvents, ChainEventsUnavailable } from "../../ports/chain-events.js"
+import * as Breaker from "../resilience/breaker.js"
 
 /*
  * ChainEvents over CometBFT 0.38 RPC, decoded by @cosmjs/tendermint-rpc's
@@ -158,7 +159,9 @@ const eventsOf = (events: ReadonlyArray<{ readonly type: string; readonly attrib
 const TIME_CACHE = 2_048
 
 export const make = (settings: CometSettings) =>
-  Effect.sync(() => {
+  Effect.gen(function*() {
+    const breakers = new Map<string, Breaker.Breaker>()
+    for (const c of settings.chains) breakers.set(c.chain_id, yield* Breaker.registered(`cometbft:${c.chain_id}`))
     const timeoutMs = Duration.toMillis(settings.requestTimeout ?? "10 seconds")
     const heartbeat = settings.heartbeat ?? "30 seconds"
     const bufferSize = settings.bufferSize ?? 10_000
@@ -175,15 +178,21 @@ export const make = (settings: CometSettings) =>
         if (url === undefined) {
           return yield* Effect.fail(new ChainEventsUnavailable({ chain_id: chainId, reason: "no CometBFT RPC configured for this chain" }))
         }
+        const breaker = breakers.get(chainId)!
+        const guarded = { isOutage: () => true, onOpen: (open: Breaker.BreakerOpen) => new ChainEventsUnavailable({ chain_id: chainId, reason: open.message, cause: open }) }
         const socket = yield* Effect.acquireRelease(
-          Effect.tryPromise({ try: () => CometSocket.open(websocketUrl(url), timeoutMs), catch: unavailable(chainId, "cannot connect") }),
+          breaker.guard(
+            Effect.tryPromise({ try: () => CometSocket.open(websocketUrl(url), timeoutMs), catch: unavailable(chainId, "cannot connect") }),
+            guarded
+          ),
           (s) => Effect.sync(() => s.disconnect())
         )
         const client = Comet38Client.create({ execute: socket.execute, disconnect: socket.disconnect, listen: socket.listen } as RpcClient)
         const times = new Map<number, number>()
         const call = <A>(what: string, f: () => Promise<A>) =>
           Effect.tryPromise({ try: f, catch: unavailable(chainId, what) }).pipe(
-            Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new ChainEventsUnavailable({ chain_id: chainId, reason: `${what}: timed out` }) })
+            Effect.timeoutFail({ duration: timeoutMs, onTimeout: () => new ChainEventsUnavailable({ chain_id: chainId, reason: `${what}: timed out` }) }),
+            (call) => breaker.guard(call, guarded)
           )
         /** Block time of a height; tx events do not carry it. */
         const blockTime = (height: number) =>

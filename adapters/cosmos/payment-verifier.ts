@@ -2,6 +2,7 @@ import { HttpClient } from "@effect/platform"
 import { Duration, Effect, Layer, Option } from "effect"
 import type { PaymentTx, Transfer } from "../../core/clearing/model.js"
 import { PaymentVerifier, PaymentVerifierUnavailable } from "../../ports/payment-verifier.js"
+import * as Breaker from "../resilience/breaker.js"
 
 export interface CosmosRestSettings {
   /** COSMOS_REST_<CHAIN>: LCD base URL per chain id. */
@@ -61,6 +62,8 @@ export const make = (settings: CosmosRestSettings) =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const timeout = settings.timeout ?? "10 seconds"
+    const breakers = new Map<string, Breaker.Breaker>()
+    for (const chainId of settings.endpoints.keys()) breakers.set(chainId, yield* Breaker.registered(`cosmos-rest:${chainId}`))
     return PaymentVerifier.of({
       fetchTx: Effect.fn("PaymentVerifier.fetchTx")(function*(chainId: string, txHash: string) {
         const unavailable = (reason: string, cause?: unknown) => new PaymentVerifierUnavailable({ chain_id: chainId, reason, cause })
@@ -72,7 +75,8 @@ export const make = (settings: CosmosRestSettings) =>
           Effect.catchTags({
             RequestError: (e) => Effect.fail(unavailable(`cannot reach ${base}`, e)),
             ResponseError: (e) => Effect.fail(unavailable("unreadable answer", e))
-          })
+          }),
+          (get) => breakers.get(chainId)!.guard(get, { isOutage: () => true, onOpen: (open) => unavailable(open.message, open) })
         )
         const text = yield* res.text.pipe(Effect.catchAll((e) => Effect.fail(unavailable("unreadable answer", e))))
         // grpc-gateway maps NotFound to 404; some nodes answer 400/500 with "tx not found" instead.

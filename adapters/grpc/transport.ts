@@ -8,11 +8,17 @@ import { readFile } from "node:fs/promises"
 import * as grpc from "@grpc/grpc-js"
 import { Data, Duration, Effect, Schedule, type Scope, Stream, SynchronizedRef } from "effect"
 import type { DaemonName } from "../../ports/daemon-connection.js"
+import * as Breaker from "../resilience/breaker.js"
 
-/** Plaintext is h2c (arkd's default); Tls with no certificate trusts the system CAs. */
+/**
+ * Plaintext is h2c (arkd's default); Tls with no certificate trusts the system
+ * CAs. `serverName` is the name the certificate must carry (and the SNI sent)
+ * when it does not name the host dialled, e.g. a daemon reached by IP or
+ * through a tunnel; unset, the host is checked.
+ */
 export type Security =
   | { readonly _tag: "Plaintext" }
-  | { readonly _tag: "Tls"; readonly certPath: string | undefined }
+  | { readonly _tag: "Tls"; readonly certPath: string | undefined; readonly serverName?: string | undefined }
 
 export interface GrpcTarget {
   readonly daemon: DaemonName
@@ -90,6 +96,9 @@ const REFUSALS: ReadonlySet<grpc.status> = new Set([
 
 export const isRefusal = (e: GrpcCallFailed): boolean => REFUSALS.has(e.code)
 
+/** Codes meaning the daemon did not answer in time or could not be reached; these count against its breaker. */
+const isOutage = (e: GrpcCallFailed): boolean => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED
+
 /** Reconnect pacing for subscriptions: 250 ms doubling to 30 s, jittered, forever. */
 export const streamBackoff: Schedule.Schedule<unknown, unknown> = Schedule.exponential("250 millis").pipe(
   Schedule.union(Schedule.spaced("30 seconds")),
@@ -135,10 +144,14 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 const dial = (target: GrpcTarget) =>
   Effect.map(readSecrets(target), ({ cert, macaroonHex }): Channel => {
-    const credentials = target.security._tag === "Plaintext"
+    const { security } = target
+    const credentials = security._tag === "Plaintext"
       ? grpc.credentials.createInsecure()
       : grpc.credentials.createSsl(cert ?? null)
-    return { client: new grpc.Client(`${target.host}:${target.port}`, credentials, CHANNEL_OPTIONS), macaroonHex }
+    const options: grpc.ChannelOptions = security._tag === "Tls" && security.serverName !== undefined
+      ? { ...CHANNEL_OPTIONS, "grpc.ssl_target_name_override": security.serverName, "grpc.default_authority": security.serverName }
+      : CHANNEL_OPTIONS
+    return { client: new grpc.Client(`${target.host}:${target.port}`, credentials, options), macaroonHex }
   })
 
 const metadataFor = (channel: Channel, extra: Readonly<Record<string, string>> | undefined) => {
@@ -170,6 +183,12 @@ export const connect = (target: GrpcTarget): Effect.Effect<Connection, GrpcSetup
       (ref) => Effect.map(SynchronizedRef.get(ref), (c) => c.client.close())
     )
     const timeoutMs = Duration.toMillis(Duration.decode(target.callTimeout))
+    const breaker = yield* Breaker.registered(target.daemon)
+    // An open breaker answers like a daemon that is down, so every adapter's existing mapping applies.
+    const guarded = (path: string) => ({
+      isOutage,
+      onOpen: (open: Breaker.BreakerOpen) => new GrpcCallFailed({ daemon: target.daemon, method: methodName(path), code: grpc.status.UNAVAILABLE, details: open.message })
+    })
 
     const unary = <Req, Res>(method: MethodDef<Req, Res>, request: Req, metadata?: Readonly<Record<string, string>>) =>
       Effect.flatMap(SynchronizedRef.get(channel), (c) =>
@@ -189,7 +208,7 @@ export const connect = (target: GrpcTarget): Effect.Effect<Connection, GrpcSetup
             }
           )
           return Effect.sync(() => call.cancel())
-        }))
+        })).pipe((call) => breaker.guard(call, guarded(method.path)))
 
     const serverStream = <Req, Res>(
       method: MethodDef<Req, Res>,

@@ -9,6 +9,7 @@ import {
   type HermesVersion
 } from "../../ports/hermes.js"
 import { describe, type Envelope, envelope, txHashes } from "./json.js"
+import * as Breaker from "../resilience/breaker.js"
 
 export interface HermesCliSettings {
   /** HERMES_BIN: path of the `hermes` binary. */
@@ -45,7 +46,8 @@ const tail = (s: string) => s.trim().split(/\r?\n/).slice(-3).join(" | ").slice(
  * sequences: `hermes clear packets --chain --port --channel --packet-sequences`.
  */
 export const make = (settings: HermesCliSettings) =>
-  Effect.sync(() => {
+  Effect.gen(function*() {
+    const breaker = yield* Breaker.registered("hermes")
     const timeoutMs = Duration.toMillis(settings.timeout ?? "5 minutes")
     const global = ["--json", ...(settings.config === undefined ? [] : ["--config", settings.config])]
 
@@ -68,7 +70,9 @@ export const make = (settings: HermesCliSettings) =>
           }
         )
         return Effect.sync(() => void child.kill("SIGTERM"))
-      })
+      }).pipe((call) =>
+        breaker.guard(call, { isOutage: () => true, onOpen: (open) => new HermesUnavailable({ reason: open.message, cause: open }) })
+      )
 
     /** Runs a command and returns its success result; an error envelope or a failed exit is a rejection. */
     const result = (args: ReadonlyArray<string>): Effect.Effect<unknown, HermesError> =>

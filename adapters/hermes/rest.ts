@@ -10,6 +10,7 @@ import {
   HermesUnavailable,
   type HermesVersion
 } from "../../ports/hermes.js"
+import * as Breaker from "../resilience/breaker.js"
 import { describe, envelope, txHashes } from "./json.js"
 
 export interface HermesRestSettings {
@@ -31,6 +32,7 @@ export const make = (settings: HermesRestSettings) =>
     const client = yield* HttpClient.HttpClient
     const base = settings.url.replace(/\/+$/, "")
     const timeout = settings.timeout ?? "60 seconds"
+    const breaker = yield* Breaker.registered("hermes")
 
     const call = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<unknown, HermesError> =>
       client.execute(request).pipe(
@@ -45,7 +47,12 @@ export const make = (settings: HermesRestSettings) =>
         Effect.catchTags({
           RequestError: (e) => Effect.fail(new HermesUnavailable({ reason: `cannot reach ${request.url}`, cause: e })),
           ResponseError: (e) => Effect.fail(new HermesUnavailable({ reason: `unreadable answer from ${request.url}`, cause: e }))
-        })
+        }),
+        (call) =>
+          breaker.guard(call, {
+            isOutage: (e) => e._tag === "HermesUnavailable",
+            onOpen: (open) => new HermesUnavailable({ reason: open.message, cause: open })
+          })
       )
 
     /** The result of a success envelope (or a bare body); an error envelope is a rejection. */

@@ -1,6 +1,9 @@
+import { SqlClient } from "@effect/sql"
 import { MysqlClient } from "@effect/sql-mysql2"
-import { Data, Effect, Layer, Redacted } from "effect"
+import { Context, Data, Effect, Layer, Redacted } from "effect"
+import * as Breaker from "../resilience/breaker.js"
 import { migrate } from "./migrations.js"
+import { breakerOf } from "./sql.js"
 
 /** The database could not be used at start-up; the message is the one line an operator sees. */
 export class DatabaseStartupFailed extends Data.TaggedError("DatabaseStartupFailed")<{ readonly message: string }> {}
@@ -43,7 +46,8 @@ const reason = (e: unknown): string => {
  */
 export const layer = (url: Redacted.Redacted<string>) =>
   MysqlClient.layer({ url: Redacted.make(withExactBigints(Redacted.value(url))) }).pipe(
-    Layer.mapError((e) => new DatabaseStartupFailed({ message: `DATABASE_URL: cannot use ${describeUrl(Redacted.value(url))}: ${reason(e)}` }))
+    Layer.mapError((e) => new DatabaseStartupFailed({ message: `DATABASE_URL: cannot use ${describeUrl(Redacted.value(url))}: ${reason(e)}` })),
+    Layer.tap((context) => Breaker.register(breakerOf(Context.get(context, SqlClient.SqlClient))))
   )
 
 /** `layer` with the schema brought up to date before anything uses it. */

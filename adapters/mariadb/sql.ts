@@ -2,6 +2,7 @@ import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect, ParseResult, Schedule, Schema, Scope } from "effect"
 import { StoreUnavailable } from "../../core/shared/errors.js"
+import * as Breaker from "../resilience/breaker.js"
 
 /*
  * Helpers shared by the SQL stores. They are written against the generic
@@ -47,23 +48,64 @@ const readCommitted = (sql: SqlClient.SqlClient) =>
     rollbackSavepoint: (conn, id) => conn.executeUnprepared(`ROLLBACK TO SAVEPOINT effect_sql_${id}`, [], undefined)
   })
 
+/** The server answered (an SQL error, a row that does not decode): the database is there, whatever went wrong. */
+const answered = (e: unknown, depth = 0): boolean => {
+  if (typeof e !== "object" || e === null || depth > 4) return false
+  if ("sqlState" in e || ("_tag" in e && e._tag === "ParseError")) return true
+  return "cause" in e && answered(e.cause, depth + 1)
+}
+
+const isOutage = (e: unknown): boolean => e instanceof StoreUnavailable && !answered(e.cause)
+
+/** One breaker per pool, shared by every store on it (the stores get the pool, not a breaker). */
+const breakers = new WeakMap<SqlClient.SqlClient, Breaker.Breaker>()
+
+export const breakerOf = (sql: SqlClient.SqlClient): Breaker.Breaker => {
+  let b = breakers.get(sql)
+  if (b === undefined) {
+    b = Breaker.unsafeMake("mariadb")
+    breakers.set(sql, b)
+  }
+  return b
+}
+
+/**
+ * Wall-clock bounds on one statement and one transaction: a server that
+ * stopped answering on an open connection would otherwise hold the request
+ * (and its pooled connection) until TCP gives up.
+ */
+export const STATEMENT_TIMEOUT_MS = 10_000
+export const TRANSACTION_TIMEOUT_MS = 30_000
+
 /**
  * What every SQL store does with its statements: SqlError (and a row that no
- * longer decodes) becomes StoreUnavailable naming the store and operation,
- * and transactions that the server chose as a deadlock victim run again from
- * the start (the decisions inside are pure, so re-running them is safe).
+ * longer decodes) becomes StoreUnavailable naming MariaDB and the store's
+ * operation, and transactions that the server chose as a deadlock victim run
+ * again from the start (the decisions inside are pure, so re-running them is
+ * safe). Every call goes through the pool's breaker: once the server stopped
+ * answering, calls fail at once until a probe gets through.
  */
 export const storeOps = (sql: SqlClient.SqlClient, store: string) => {
-  const fail = (operation: string) => (cause: unknown) => new StoreUnavailable({ store, operation, cause })
+  const fail = (operation: string) => (cause: unknown) => new StoreUnavailable({ store: "mariadb", operation: `${store}.${operation}`, cause })
   const withTransaction = readCommitted(sql)
+  const breaker = breakerOf(sql)
+  const guarded = (operation: string) => ({ isOutage, onOpen: fail(operation) })
+  const timedOut = (operation: string, ms: number) => () => fail(operation)(new Error(`no answer within ${ms / 1000} s`))
   return {
     fail,
     run: (operation: string) => <A, R>(effect: Effect.Effect<A, SqlError | ParseResult.ParseError, R>) =>
-      effect.pipe(Effect.mapError(fail(operation)), Effect.withSpan(`${store}.${operation}`)),
+      effect.pipe(
+        Effect.mapError(fail(operation)),
+        Breaker.wallClockDeadline(STATEMENT_TIMEOUT_MS, timedOut(operation, STATEMENT_TIMEOUT_MS)),
+        (e) => breaker.guard(e, guarded(operation)),
+        Effect.withSpan(`${store}.${operation}`)
+      ),
     transaction: <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
       withTransaction(effect).pipe(
         Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(fail(operation)(e))),
         Effect.retry({ while: isRetryable, schedule: Schedule.exponential("5 millis").pipe(Schedule.jittered), times: 8 }),
+        Breaker.wallClockDeadline(TRANSACTION_TIMEOUT_MS, timedOut(operation, TRANSACTION_TIMEOUT_MS)),
+        (e) => breaker.guard<A, E | StoreUnavailable, R, StoreUnavailable>(e, guarded(operation)),
         Effect.withSpan(`${store}.${operation}`)
       )
   }

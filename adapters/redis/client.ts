@@ -1,5 +1,6 @@
 import { Context, Data, Effect, Layer, Redacted, Runtime, type Scope } from "effect"
 import { Redis, type RedisOptions } from "ioredis"
+import * as Breaker from "../resilience/breaker.js"
 
 /** Redis could not be used at start-up; the message is the one line an operator sees. */
 export class RedisStartupFailed extends Data.TaggedError("RedisStartupFailed")<{ readonly message: string }> {}
@@ -10,6 +11,8 @@ export interface RedisConnection {
   readonly prefix: string
   /** Another connection to the same server, closed with the scope (a subscriber needs its own). */
   readonly duplicate: Effect.Effect<Redis, RedisStartupFailed, Scope.Scope>
+  /** Shared by every adapter on this connection: once Redis stops answering, their calls fail at once until a probe succeeds. */
+  readonly breaker: Breaker.Breaker
 }
 
 /** The Redis connection the adapters in this folder share. */
@@ -33,6 +36,8 @@ const OPTIONS: RedisOptions = {
   // A command fails after one reconnect attempt instead of queueing for long:
   // callers (rate limits, replay checks) answer 503 rather than hang.
   maxRetriesPerRequest: 1,
+  // A server that accepts the connection but never answers (a dead peer, a stalled proxy) fails the command instead of holding it.
+  commandTimeout: 5_000,
   retryStrategy: (attempt) => Math.min(attempt * 200, 2_000)
 }
 
@@ -86,7 +91,8 @@ export const make = (options: { readonly url: Redacted.Redacted<string>; readonl
   Effect.gen(function*() {
     const url = Redacted.value(options.url)
     const client = yield* connect(url, "commands")
-    return RedisClient.of({ client, prefix: options.prefix ?? DEFAULT_PREFIX, duplicate: connect(url, "subscriber") })
+    const breaker = yield* Breaker.registered("redis")
+    return RedisClient.of({ client, prefix: options.prefix ?? DEFAULT_PREFIX, duplicate: connect(url, "subscriber"), breaker })
   })
 
 /** REDIS_URL (`redis://host:6379/0`, `rediss://` for TLS); fails start-up with one line when the server does not answer. */

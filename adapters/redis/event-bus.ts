@@ -32,7 +32,7 @@ interface Channel {
  */
 export const make = (capacity: number = DEFAULT_CAPACITY) =>
   Effect.gen(function*() {
-    const { client, duplicate, prefix } = yield* RedisClient
+    const { breaker, client, duplicate, prefix } = yield* RedisClient
     const subscriber = yield* duplicate
     const runtime = yield* Effect.runtime<never>()
     const channels = new Map<string, Channel>()
@@ -80,7 +80,10 @@ export const make = (capacity: number = DEFAULT_CAPACITY) =>
         encoderOf(topic)(event).pipe(
           Effect.mapError(unavailable(topic.name)),
           Effect.flatMap((json) =>
-            Effect.tryPromise({ try: () => client.publish(channelOf(topic.name), json), catch: unavailable(topic.name) })
+            breaker.guard(Effect.tryPromise({ try: () => client.publish(channelOf(topic.name), json), catch: unavailable(topic.name) }), {
+              isOutage: () => true,
+              onOpen: unavailable(topic.name)
+            })
           ),
           Effect.asVoid,
           Effect.withSpan("EventBus.publish", { attributes: { topic: topic.name } })

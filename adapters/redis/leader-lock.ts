@@ -34,15 +34,20 @@ class LockLost extends Error {}
  */
 export const make = (options: LeaderLockOptions = {}) =>
   Effect.gen(function*() {
-    const { client, prefix } = yield* RedisClient
+    const { breaker, client, prefix } = yield* RedisClient
     const ttl = Duration.toMillis(Duration.decode(options.ttl ?? DEFAULT_TTL))
     const tick = Duration.millis(Math.max(10, Math.floor(ttl / 3)))
-    const call = <A>(f: () => Promise<A>) => Effect.tryPromise({ try: f, catch: (e) => (e instanceof Error ? e : new Error(String(e))) })
+    const call = <A>(f: () => Promise<A>) =>
+      breaker.guard(Effect.tryPromise({ try: f, catch: (e) => (e instanceof Error ? e : new Error(String(e))) }), {
+        isOutage: () => true,
+        onOpen: (open): Error => open
+      })
 
     const tryAcquire = (key: string, token: string) =>
       call(() => client.set(key, token, "PX", ttl, "NX")).pipe(
         Effect.map((r) => r === "OK"),
-        Effect.catchAll((e) => Effect.logWarning("leader lock: redis unavailable").pipe(Effect.annotateLogs({ reason: e.message }), Effect.as(false)))
+        // The breaker logs the outage once; every poll of every job would otherwise add a line.
+        Effect.catchAll(() => Effect.succeed(false))
       )
 
     const renew = (key: string, token: string) => call(() => client.eval(RENEW, 1, key, token, String(ttl)) as Promise<number>)

@@ -33,7 +33,7 @@ return {allowed, count, start}
 `
 
 export const make = Effect.gen(function*() {
-  const { client, prefix } = yield* RedisClient
+  const { breaker, client, prefix } = yield* RedisClient
   client.defineCommand("relaygateRateLimit", { numberOfKeys: 1, lua: CONSUME })
   const consume = (key: string, now: number, limit: number, windowMs: number) =>
     (client as unknown as {
@@ -43,10 +43,13 @@ export const make = Effect.gen(function*() {
   return RateLimiter.of({
     consume: Effect.fn("RateLimiter.consume")(function*(key: string, limit: number, windowMs: number) {
       const now = yield* Clock.currentTimeMillis
-      const [allowed, count, start] = yield* Effect.tryPromise({
-        try: () => consume(key, now, limit, windowMs),
-        catch: (cause) => new RateLimiterUnavailable({ reason: `redis: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
-      })
+      const [allowed, count, start] = yield* breaker.guard(
+        Effect.tryPromise({
+          try: () => consume(key, now, limit, windowMs),
+          catch: (cause) => new RateLimiterUnavailable({ reason: `redis: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+        }),
+        { isOutage: () => true, onOpen: (open) => new RateLimiterUnavailable({ reason: `redis: ${open.message}`, cause: open }) }
+      )
       return { allowed: allowed === 1, limit, remaining: Math.max(0, limit - count), resetAt: Number(start) + windowMs }
     })
   })

@@ -19,17 +19,20 @@ return 1
 `
 
 export const make = Effect.gen(function*() {
-  const { client, prefix } = yield* RedisClient
+  const { breaker, client, prefix } = yield* RedisClient
   client.defineCommand("relaygateReclaim", { numberOfKeys: 1, lua: RECLAIM })
   const reclaim = (client as unknown as {
     relaygateReclaim: (k: string, now: string, expiresAt: string, ttl: string) => Promise<number>
   }).relaygateReclaim.bind(client)
 
   const call = <A>(f: () => Promise<A>) =>
-    Effect.tryPromise({
-      try: f,
-      catch: (cause) => new ReplayGuardUnavailable({ reason: `redis: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
-    })
+    breaker.guard(
+      Effect.tryPromise({
+        try: f,
+        catch: (cause) => new ReplayGuardUnavailable({ reason: `redis: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
+      }),
+      { isOutage: () => true, onOpen: (open) => new ReplayGuardUnavailable({ reason: `redis: ${open.message}`, cause: open }) }
+    )
 
   return ReplayGuard.of({
     claim: Effect.fn("ReplayGuard.claim")(function*(key: string, ttlMs: number) {

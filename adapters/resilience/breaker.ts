@@ -107,6 +107,21 @@ export const unsafeMake = (dependency: string, settings: Machine.BreakerSettings
   return { dependency, settings, snapshot, guard }
 }
 
+/**
+ * Fails with `onTimeout` once `ms` of wall-clock time have passed. Wall-clock
+ * like gRPC's deadlines: a socket does not follow a test's clock. The call is
+ * interrupted in the background, so a stalled connection cannot hold the
+ * caller while its clean-up waits for the same dead peer.
+ */
+export const wallClockDeadline = <E2>(ms: number, onTimeout: () => E2) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | E2, R> =>
+  Effect.raceFirst(
+    Effect.disconnect(effect),
+    Effect.async<never, E2>((resume) => {
+      const timer = setTimeout(() => resume(Effect.fail(onTimeout())), ms)
+      return Effect.sync(() => clearTimeout(timer))
+    })
+  )
+
 export const make = (dependency: string, settings?: Machine.BreakerSettings) => Effect.sync(() => unsafeMake(dependency, settings))
 
 /**

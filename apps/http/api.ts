@@ -14,10 +14,14 @@ import { ClearingFacadeApi } from "./clearing/monitoring.js"
 import { ClearingOperationsApi } from "./clearing/operations.js"
 import { ClearingPacketsApi, ClearingUserPacketsApi } from "./clearing/packets.js"
 import { SystemApi } from "./system.js"
+import { AdminApi } from "./admin/admin.js"
+import { OpsApi } from "./ops.js"
 
 /** The whole HTTP contract of the bundled app; OpenAPI at /docs-json is generated from it. */
 export class RelaygateApi extends HttpApi.make("relaygate")
   .add(SystemApi)
+  .add(OpsApi)
+  .add(AdminApi)
   .add(SessionsApi)
   .add(CeremonyApi)
   .add(AssetsApi)

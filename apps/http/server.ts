@@ -1,5 +1,5 @@
 import { createServer } from "node:http"
-import { HttpApiBuilder, HttpApiSwagger, HttpMiddleware, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { ServerConfig } from "../config.js"
@@ -23,6 +23,9 @@ import { ClearingFacadeLive } from "./clearing/monitoring.handlers.js"
 import { ClearingOperationsLive } from "./clearing/operations.handlers.js"
 import { ClearingPacketsLive, ClearingUserPacketsLive } from "./clearing/packets.handlers.js"
 import { SystemLive } from "./system.handlers.js"
+import { AdminAuthLive, AdminLive } from "./admin/admin.handlers.js"
+import { observeRequests } from "./observe.js"
+import { OpsLive } from "./ops.handlers.js"
 import { ClearingWsLive } from "./ws.js"
 
 /** Every route group with its handlers; needs the module services (apps/layers.ts). */
@@ -30,12 +33,13 @@ export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide([SystemLive, SessionsLive, CeremonyLive, NostrLive, GrpcLive, AssignmentsLive, UploadsLive, EpochsHealthLive]),
   Layer.provide([AssetsLive, VtxosLive, TransactionsLive, LightningLive]),
   Layer.provide([ClearingPacketsLive, ClearingUserPacketsLive, ClearingFacadeLive, ClearingOperationsLive, ClearingWsLive]),
-  Layer.provide(ClearingAuthLive),
+  Layer.provide([OpsLive, AdminLive]),
+  Layer.provide([ClearingAuthLive, AdminAuthLive]),
   Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))
 )
 
 /** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json. */
-export const HttpAppLive = HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+export const HttpAppLive = HttpApiBuilder.serve(observeRequests).pipe(
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs-json" })),
   Layer.provide(ApiLive)

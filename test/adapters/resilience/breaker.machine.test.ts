@@ -42,7 +42,7 @@ describe("circuit breaker machine", () => {
     ))
 
   type Op = { readonly _tag: "start"; readonly wait: number } | { readonly _tag: "finish"; readonly which: number; readonly outcome: "ok" | "fail" | "interrupted" }
-  const opsArb = fc.array(
+  const opsArb: fc.Arbitrary<Array<Op>> = fc.array(
     fc.oneof(
       fc.record({ _tag: fc.constant("start" as const), wait: fc.nat(3_000) }),
       fc.record({ _tag: fc.constant("finish" as const), which: fc.nat(), outcome: fc.constantFrom("ok" as const, "fail" as const, "interrupted" as const) })

@@ -309,6 +309,24 @@ export const ClearingEnvConfig = Effect.gen(function*() {
 })
 export type ClearingEnvConfig = Effect.Effect.Success<typeof ClearingEnvConfig>
 
+/**
+ * The web console (/console): CONSOLE_DIR is the built page (unset → the
+ * repository's dist/console); EXPLORER_TX_URL_<CHAIN> is a public explorer's
+ * tx page with `{tx_hash}` where the hash goes, e.g.
+ * `https://www.mintscan.io/osmosis/tx/{tx_hash}`; chains without one get no link.
+ */
+export const ConsoleConfig = Effect.gen(function*() {
+  return {
+    dir: yield* optionalString("CONSOLE_DIR"),
+    explorerTxUrls: yield* perChain(
+      "EXPLORER_TX_URL_",
+      "Expected an http(s) URL containing {tx_hash}",
+      (s) => isHttpUrl(s.replace("{tx_hash}", "x")) && s.includes("{tx_hash}")
+    )
+  }
+})
+export type ConsoleConfig = Effect.Effect.Success<typeof ConsoleConfig>
+
 /** One daemon's <PREFIX>_HOST, _PORT, _TLS_CERT (PEM file) and _MACAROON (file); no host → the simulated daemon. */
 const daemon = (prefix: "ARKD" | "LND" | "TAPD", defaultPort: number) =>
   Config.all({

@@ -27,12 +27,13 @@ import { AdminAuthLive, AdminLive } from "./admin/admin.handlers.js"
 import { observeRequests } from "./observe.js"
 import { OpsLive } from "./ops.handlers.js"
 import { ClearingWsLive } from "./ws.js"
+import { ConsoleLive } from "./console.js"
 
 /** Every route group with its handlers; needs the module services (apps/layers.ts). */
 export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide([SystemLive, SessionsLive, CeremonyLive, NostrLive, GrpcLive, AssignmentsLive, UploadsLive, EpochsHealthLive]),
   Layer.provide([AssetsLive, VtxosLive, TransactionsLive, LightningLive]),
-  Layer.provide([ClearingPacketsLive, ClearingUserPacketsLive, ClearingFacadeLive, ClearingOperationsLive, ClearingWsLive]),
+  Layer.provide([ClearingPacketsLive, ClearingUserPacketsLive, ClearingFacadeLive, ClearingOperationsLive, ClearingWsLive, ConsoleLive]),
   Layer.provide([OpsLive, AdminLive]),
   Layer.provide([ClearingAuthLive, AdminAuthLive]),
   Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))

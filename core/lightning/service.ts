@@ -271,10 +271,13 @@ export const make = (settings: LightningSettings) =>
         )
       )
     }).pipe(
-      Effect.tapError((e) =>
-        Ref.update(monitor, (m) => ({ ...m, subscription: "reconnecting" as const, reconnects: m.reconnects + 1, last_error: e.reason })).pipe(
-          Effect.zipRight(Effect.logWarning("invoice subscription dropped; reconnecting").pipe(Effect.annotateLogs({ reason: e.reason })))
-        )),
+      Effect.tapError((e) => {
+        // lnd's errors carry their reason, not a message; a store failure describes itself.
+        const reason = e._tag === "LightningUnavailable" ? e.reason : e.message
+        return Ref.update(monitor, (m) => ({ ...m, subscription: "reconnecting" as const, reconnects: m.reconnects + 1, last_error: reason })).pipe(
+          Effect.zipRight(Effect.logWarning("invoice subscription dropped; reconnecting").pipe(Effect.annotateLogs({ reason })))
+        )
+      }),
       Effect.retry(Schedule.exponential(Duration.seconds(1)).pipe(Schedule.union(Schedule.spaced(Duration.seconds(30))))),
       Effect.forever
     )

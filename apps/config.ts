@@ -327,7 +327,11 @@ export const ConsoleConfig = Effect.gen(function*() {
 })
 export type ConsoleConfig = Effect.Effect.Success<typeof ConsoleConfig>
 
-/** One daemon's <PREFIX>_HOST, _PORT, _TLS_CERT (PEM file) and _MACAROON (file); no host → the simulated daemon. */
+/**
+ * One daemon's <PREFIX>_HOST, _PORT, _TLS_CERT (PEM file) and _MACAROON (file); no host → the simulated daemon.
+ * Optional <PREFIX>_TLS_SERVER_NAME: the name the daemon's certificate carries when it does not name <PREFIX>_HOST
+ * (a daemon dialled by IP, through a tunnel or a container alias); unset, the certificate must name the host.
+ */
 const daemon = (prefix: "ARKD" | "LND" | "TAPD", defaultPort: number) =>
   Config.all({
     host: optionalString(`${prefix}_HOST`),
@@ -336,6 +340,7 @@ const daemon = (prefix: "ARKD" | "LND" | "TAPD", defaultPort: number) =>
       Config.withDefault(defaultPort)
     ),
     tlsCert: optionalString(`${prefix}_TLS_CERT`),
+    tlsServerName: optionalString(`${prefix}_TLS_SERVER_NAME`),
     macaroon: optionalString(`${prefix}_MACAROON`)
   })
 

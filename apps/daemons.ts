@@ -29,6 +29,7 @@ const settings = (host: string, c: DaemonConfig) => ({
   host,
   port: c.port,
   tlsCertPath: Option.getOrUndefined(c.tlsCert),
+  tlsServerName: Option.getOrUndefined(c.tlsServerName),
   macaroonPath: Option.getOrUndefined(c.macaroon)
 })
 

@@ -31,6 +31,8 @@ export interface ArkdSettings {
   readonly port: number
   /** arkd's TLS certificate (PEM); without one the channel is plaintext h2c, arkd's default. */
   readonly tlsCertPath: string | undefined
+  /** The name arkd's certificate carries, when it does not name `host`. */
+  readonly tlsServerName?: string | undefined
   readonly macaroonPath: string | undefined
   /** Deadline of each call; 15 s unless set. */
   readonly callTimeout?: Duration.DurationInput
@@ -87,7 +89,9 @@ export const make = (settings: ArkdSettings) =>
       daemon: "arkd",
       host: settings.host,
       port: settings.port,
-      security: settings.tlsCertPath === undefined ? { _tag: "Plaintext" } : { _tag: "Tls", certPath: settings.tlsCertPath },
+      security: settings.tlsCertPath === undefined
+        ? { _tag: "Plaintext" }
+        : { _tag: "Tls", certPath: settings.tlsCertPath, serverName: settings.tlsServerName },
       macaroonPath: settings.macaroonPath,
       callTimeout: settings.callTimeout ?? Duration.seconds(15)
     })

@@ -39,6 +39,8 @@ export interface LndSettings {
   readonly port: number
   /** lnd's tls.cert; without one the system CAs must vouch for lnd's certificate. */
   readonly tlsCertPath: string | undefined
+  /** The name lnd's certificate carries, when it does not name `host`. */
+  readonly tlsServerName?: string | undefined
   /** Usually admin.macaroon (invoices and payments need write access). */
   readonly macaroonPath: string | undefined
   /** Deadline of each unary call; 15 s unless set. */
@@ -128,7 +130,7 @@ export const make = (settings: LndSettings) =>
       daemon: "lnd",
       host: settings.host,
       port: settings.port,
-      security: { _tag: "Tls", certPath: settings.tlsCertPath },
+      security: { _tag: "Tls", certPath: settings.tlsCertPath, serverName: settings.tlsServerName },
       macaroonPath: settings.macaroonPath,
       callTimeout: settings.callTimeout ?? Duration.seconds(15)
     })

@@ -10,6 +10,8 @@ export interface TapdSettings {
   readonly port: number
   /** tapd's tls.cert; without one the system CAs must vouch for tapd's certificate. */
   readonly tlsCertPath: string | undefined
+  /** The name tapd's certificate carries, when it does not name `host`. */
+  readonly tlsServerName?: string | undefined
   readonly macaroonPath: string | undefined
   /** Deadline of each call; 15 s unless set. */
   readonly callTimeout?: Duration.DurationInput
@@ -24,7 +26,7 @@ export const make = (settings: TapdSettings) =>
       daemon: "tapd",
       host: settings.host,
       port: settings.port,
-      security: { _tag: "Tls", certPath: settings.tlsCertPath },
+      security: { _tag: "Tls", certPath: settings.tlsCertPath, serverName: settings.tlsServerName },
       macaroonPath: settings.macaroonPath,
       callTimeout: settings.callTimeout ?? Duration.seconds(15)
     })

@@ -27,19 +27,19 @@ export interface DaemonCredentials {
 }
 
 /**
- * A fresh self-signed P-256 certificate for 127.0.0.1/localhost (what lnd and
- * tapd generate for themselves) and a random "macaroon", as files in a
- * temporary directory removed when the scope closes.
+ * A fresh self-signed P-256 certificate for `subjectAltName` (openssl syntax)
+ * and a random "macaroon", as files in a temporary directory removed when the
+ * scope closes.
  */
-export const throwawayCredentials = Effect.acquireRelease(
+export const credentialsNaming = (subjectAltName: string) => Effect.acquireRelease(
   Effect.sync((): DaemonCredentials => {
     const dir = mkdtempSync(join(tmpdir(), "relaygate-tls-"))
     const certPath = join(dir, "tls.cert")
     const keyPath = join(dir, "tls.key")
     execFileSync("openssl", [
       "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", keyPath, "-out", certPath, "-days", "1", "-subj", "/CN=localhost",
-      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"
+      "-keyout", keyPath, "-out", certPath, "-days", "1", "-subj", "/CN=relaygate-test-daemon",
+      "-addext", `subjectAltName=${subjectAltName}`
     ], { stdio: "ignore" })
     const macaroon = randomBytes(64)
     const macaroonPath = join(dir, "admin.macaroon")
@@ -55,3 +55,6 @@ export const throwawayCredentials = Effect.acquireRelease(
   }),
   (c) => Effect.sync(() => rmSync(c.dir, { recursive: true, force: true }))
 )
+
+/** A certificate for 127.0.0.1/localhost, what lnd and tapd generate for themselves. */
+export const throwawayCredentials = credentialsNaming("IP:127.0.0.1,DNS:localhost")

@@ -12,7 +12,7 @@ import { LndConnection } from "../../../ports/daemon-connection.js"
 import { lightningContract } from "../../contracts/lightning.js"
 import { type FakeLnd, fakeLnd } from "../../support/fake-lnd.js"
 import { walletInvoice } from "../../support/lightning.js"
-import { canMakeCertificates, type DaemonCredentials, throwawayCredentials } from "../../support/tls.js"
+import { canMakeCertificates, credentialsNaming, type DaemonCredentials, throwawayCredentials } from "../../support/tls.js"
 
 /** A simulated lnd served by a fake lnd over TLS with a macaroon, and the gRPC adapter's services dialled to it. */
 const started = (client: (fake: FakeLnd, creds: DaemonCredentials) => GrpcLnd.LndSettings = (fake, creds) => ({
@@ -145,6 +145,22 @@ describe.runIf(canMakeCertificates)("gRPC lnd adapter", () => {
       expect(paid).toMatchObject({ paymentHash: invoice.paymentHash, status: "SUCCEEDED" })
       expect(paid.preimage).toMatch(/^[0-9a-f]{64}$/)
     }).pipe(Effect.scoped), 20_000)
+
+  it.scoped("a certificate that does not name the host is refused, unless the client is told the name it carries", () =>
+    Effect.gen(function*() {
+      const sim = yield* SimulatedLnd.make()
+      const creds = yield* credentialsNaming("DNS:lnd.internal")
+      const fake = yield* fakeLnd({ tls: creds, macaroonHex: creds.macaroonHex }).pipe(Effect.provide(Context.make(Lightning, sim.lightning)))
+      const dial = (tlsServerName: string | undefined) =>
+        Effect.map(
+          Layer.build(GrpcLnd.layer({ host: "127.0.0.1", port: fake.port, tlsCertPath: creds.certPath, macaroonPath: creds.macaroonPath, tlsServerName })),
+          (ctx) => Context.get(ctx, Lightning)
+        )
+      const unchecked = yield* (yield* dial(undefined)).getInfo().pipe(Effect.flip)
+      expect(unchecked).toMatchObject({ _tag: "LightningUnavailable", reason: expect.stringMatching(/UNAVAILABLE/) })
+      expect((yield* (yield* dial("lnd.internal")).getInfo()).identityPubkey).toBe((yield* sim.lightning.getInfo()).identityPubkey)
+      expect((yield* (yield* dial("other.internal")).getInfo().pipe(Effect.flip))._tag).toBe("LightningUnavailable")
+    }))
 
   it.scoped("a wrong macaroon makes lnd unavailable, not a refusal, though lnd reports it as UNKNOWN", () =>
     Effect.gen(function*() {

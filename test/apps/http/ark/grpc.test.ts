@@ -10,7 +10,7 @@ import { fakeArkd } from "../../../support/fake-arkd.js"
 import { fakeLnd } from "../../../support/fake-lnd.js"
 import { fakeTapd } from "../../../support/fake-tapd.js"
 import { request, startApp } from "../../../support/http-app.js"
-import { canMakeCertificates, throwawayCredentials } from "../../../support/tls.js"
+import { canMakeCertificates, credentialsNaming, throwawayCredentials } from "../../../support/tls.js"
 
 /** Real daemons as far as the app can tell: simulators behind fake gRPC servers (arkd plaintext, lnd and tapd TLS + macaroon). */
 const daemons = Effect.gen(function*() {
@@ -128,6 +128,21 @@ describe("/grpc routes", () => {
       expect(back.body).toEqual({ daemon: "lnd", adapter: "grpc", target: `127.0.0.1:${fakes.lnd.port}`, reconnected: true })
       expect((yield* request(app.baseUrl, "GET", "/grpc/lnd/balances")).status).toBe(200)
     }).pipe(Effect.scoped))
+
+  it.scoped.runIf(canMakeCertificates)("TAPD_TLS_SERVER_NAME lets the app trust a certificate that names tapd by another name than TAPD_HOST", () =>
+    Effect.gen(function*() {
+      const tapd = yield* SimulatedTapd.make()
+      yield* tapd.simulator.mint("gBTC", 500n)
+      const creds = yield* credentialsNaming("DNS:tapd.internal")
+      const fake = yield* fakeTapd({ tls: creds, macaroonHex: creds.macaroonHex }).pipe(Effect.provide(Context.make(TaprootAssets, tapd.tapd)))
+      const env = { TAPD_HOST: "127.0.0.1", TAPD_PORT: String(fake.port), TAPD_TLS_CERT: creds.certPath, TAPD_MACAROON: creds.macaroonPath }
+      const unnamed = yield* startApp(env)
+      expect((yield* request(unnamed.baseUrl, "GET", "/grpc/tapd/balances")).status).toBe(503)
+      const named = yield* startApp({ ...env, TAPD_TLS_SERVER_NAME: "tapd.internal" })
+      const balances = yield* request(named.baseUrl, "GET", "/grpc/tapd/balances")
+      expect(balances.status).toBe(200)
+      expect(balances.body).toMatchObject({ adapter: "grpc", assets: [{ name: "gBTC", balance: 500 }] })
+    }))
 
   it.scoped("an unreadable certificate stops start-up with one line naming the variable", () =>
     Effect.gen(function*() {

@@ -19,8 +19,7 @@ import type { Transaction } from "./model.js"
 /** The step after which the ark tx is built, checked and signed by the gateway, but not yet sent to arkd. */
 const PREPARED_STEP = 4
 
-type Ceremonial<A> = Effect.Effect<
-  A,
+type CeremonyError =
   | SessionNotFound
   | SessionExpired
   | InvalidSessionState
@@ -28,7 +27,8 @@ type Ceremonial<A> = Effect.Effect<
   | StepOutOfOrder
   | CeremonyStepFailed
   | StoreUnavailable
->
+
+type Ceremonial<A> = Effect.Effect<A, CeremonyError>
 
 /**
  * The spec's low-level transaction routes, as a manual drive of the same
@@ -40,18 +40,7 @@ export class TransactionService extends Context.Tag("relaygate/TransactionServic
   TransactionService,
   {
     readonly prepareP2P: (sessionId: string) => Ceremonial<Transaction>
-    readonly broadcast: (txid: string) => Effect.Effect<
-      Transaction,
-      | TransactionNotFound
-      | InvalidTransactionState
-      | SessionNotFound
-      | SessionExpired
-      | InvalidSessionState
-      | CeremonyNotFound
-      | StepOutOfOrder
-      | CeremonyStepFailed
-      | StoreUnavailable
-    >
+    readonly broadcast: (txid: string) => Effect.Effect<Transaction, TransactionNotFound | InvalidTransactionState | CeremonyError>
     readonly confirm: (
       txid: string,
       confirmations: number

@@ -116,6 +116,24 @@ export class VtxoService extends Context.Tag("relaygate/VtxoService")<
   }
 >() {}
 
+/** A VTXO the gateway has just come to own: unassigned, unspent, expiring after the configured lifetime. */
+const available = (
+  coin: Pick<Vtxo, "vtxo_id" | "txid" | "vout" | "amount_sats" | "script_pubkey" | "asset_id" | "owner_pubkey" | "batch_id">,
+  now: number,
+  settings: VtxoSettings
+): Vtxo => ({
+  ...coin,
+  user_pubkey: null,
+  status: "available",
+  created_at: now,
+  expires_at: now + settings.expirationMs,
+  assigned_at: null,
+  assignment_ref: null,
+  spent_at: null,
+  spending_txid: null,
+  settlement_id: null
+})
+
 export const make = (settings: VtxoSettings) =>
   Effect.gen(function*() {
     const store = yield* VtxoStore
@@ -158,25 +176,18 @@ export const make = (settings: VtxoSettings) =>
         origin: input.origin ?? "manual",
         created_at: now
       }
-      const vtxos = board.vtxos.map((v): Vtxo => ({
-        vtxo_id: vtxoId(v),
-        txid: v.txid,
-        vout: v.vout,
-        amount_sats: v.amount,
-        script_pubkey: v.script,
-        asset_id: asset.asset_id,
-        owner_pubkey: v.pubkey,
-        user_pubkey: null,
-        status: "available",
-        batch_id: batch.batch_id,
-        created_at: now,
-        expires_at: now + settings.expirationMs,
-        assigned_at: null,
-        assignment_ref: null,
-        spent_at: null,
-        spending_txid: null,
-        settlement_id: null
-      }))
+      const vtxos = board.vtxos.map((v) =>
+        available({
+          vtxo_id: vtxoId(v),
+          txid: v.txid,
+          vout: v.vout,
+          amount_sats: v.amount,
+          script_pubkey: v.script,
+          asset_id: asset.asset_id,
+          owner_pubkey: v.pubkey,
+          batch_id: batch.batch_id
+        }, now, settings)
+      )
       yield* store.insertBatch(batch, vtxos)
       yield* Effect.logInfo("VTXO batch created").pipe(
         Effect.annotateLogs({ asset_id: asset.asset_id, count: input.count, amount_sats: String(input.amount_sats), origin: batch.origin })
@@ -248,7 +259,7 @@ export const make = (settings: VtxoSettings) =>
           origin: "change",
           created_at: now
         }
-        const vtxo: Vtxo = {
+        const vtxo = available({
           vtxo_id: id,
           txid: input.txid,
           vout: input.vout,
@@ -256,17 +267,8 @@ export const make = (settings: VtxoSettings) =>
           script_pubkey: input.script_pubkey,
           asset_id: input.asset_id,
           owner_pubkey: gateway.pubkey,
-          user_pubkey: null,
-          status: "available",
-          batch_id: batch.batch_id,
-          created_at: now,
-          expires_at: now + settings.expirationMs,
-          assigned_at: null,
-          assignment_ref: null,
-          spent_at: null,
-          spending_txid: null,
-          settlement_id: null
-        }
+          batch_id: batch.batch_id
+        }, now, settings)
         yield* store.insertBatch(batch, [vtxo])
         return vtxo
       }),

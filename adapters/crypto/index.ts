@@ -1,0 +1,6 @@
+export * as GatewaySigner from "./gateway-signer.js"
+export * as SchnorrLibsecp from "./schnorr-libsecp.js"
+export * as SchnorrNoble from "./schnorr-noble.js"
+export * as Sr25519Polkadot from "./sr25519-polkadot.js"
+export * as Sr25519Wasm from "./sr25519-wasm.js"
+export * as Sr25519Wrap from "./sr25519-wrap.js"

@@ -1,0 +1,2 @@
+export * as Bus from "./bus.js"
+export * as Crypto from "./crypto.js"

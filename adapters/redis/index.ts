@@ -1,0 +1,5 @@
+export * as Client from "./client.js"
+export * as EventBus from "./event-bus.js"
+export * as LeaderLock from "./leader-lock.js"
+export * as RateLimiter from "./rate-limiter.js"
+export * as ReplayGuard from "./replay-guard.js"

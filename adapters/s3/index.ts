@@ -1,0 +1,1 @@
+export * as UploadGrants from "./upload-grants.js"

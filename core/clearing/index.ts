@@ -1,0 +1,8 @@
+export * from "./classification.machine.js"
+export * from "./clearing.machine.js"
+export * from "./errors.js"
+export * from "./events.js"
+export * from "./model.js"
+export * as Clearing from "./clearing.service.js"
+export * as Ingest from "./ingest.service.js"
+export * as Packets from "./packets.service.js"

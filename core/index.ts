@@ -1,0 +1,8 @@
+export * as Clearing from "./clearing/index.js"
+export * as Epochs from "./epochs/index.js"
+export * as Ledger from "./ledger/index.js"
+export * as Lightning from "./lightning/index.js"
+export * as Shared from "./shared/index.js"
+export * as Signing from "./signing/index.js"
+export * as Transactions from "./transactions/index.js"
+export * as Vtxo from "./vtxo/index.js"

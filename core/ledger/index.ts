@@ -1,0 +1,5 @@
+export * from "./errors.js"
+export * from "./machine.js"
+export * from "./model.js"
+export * as Reserve from "./reserve.service.js"
+export * as Ledger from "./service.js"

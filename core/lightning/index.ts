@@ -1,0 +1,5 @@
+export * from "./errors.js"
+export * from "./invoice.js"
+export * from "./machine.js"
+export * from "./model.js"
+export * as Lightning from "./service.js"

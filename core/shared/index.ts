@@ -1,0 +1,7 @@
+export * from "./canonical-json.js"
+export * from "./errors.js"
+export * from "./hash.js"
+export * from "./hex.js"
+export * from "./pubkey.js"
+export * from "./random.js"
+export * from "./time.js"

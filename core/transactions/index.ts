@@ -1,0 +1,5 @@
+export * from "./errors.js"
+export * from "./machine.js"
+export * from "./model.js"
+export * as Funds from "./funds.service.js"
+export * as Transactions from "./service.js"

@@ -1,4 +1,5 @@
 import { Effect, Layer, Logger } from "effect"
+import * as Breakers from "../adapters/resilience/breaker.js"
 import { ArkMoneyJobsLive, ArkMoneyLive } from "./ark-money.js"
 import { ClearingJobsLive, ClearingLive } from "./clearing.js"
 import { ServerConfig } from "./config.js"
@@ -20,7 +21,9 @@ export const ServicesLive = OpsLive.pipe(
   Layer.provideMerge(Layer.mergeAll(ArkSigningLive, EpochsLive, ClearingLive)),
   Layer.provideMerge(DaemonsLive),
   Layer.provideMerge(PersistenceLive),
-  Layer.provideMerge(ObservabilityLive)
+  Layer.provideMerge(ObservabilityLive),
+  // Every adapter built above lists its circuit breaker here, for /ready.
+  Layer.provideMerge(Breakers.layer)
 )
 
 /** Scrubbed JSON log lines at LOG_LEVEL and above. */

@@ -15,6 +15,7 @@ import * as Daemons from "./daemons.js"
 import * as MemoryMetagraph from "../adapters/memory/metagraph.js"
 import * as S3Grants from "../adapters/s3/upload-grants.js"
 import * as NostrRelays from "../adapters/nostr/bus.js"
+import { Breakers } from "../adapters/resilience/breaker.js"
 import { getPublicKey } from "nostr-tools/pure"
 import { SchnorrVerifier } from "../ports/schnorr-verifier.js"
 import * as NostrWorkerController from "./worker/controller.js"
@@ -26,7 +27,7 @@ import { Lightning } from "../ports/lightning.js"
 import { TaprootAssets } from "../ports/taproot-assets.js"
 import { GatewaySigner } from "../ports/gateway-signer.js"
 import { ArkConfig, DaemonsConfig, EpochsConfig, NostrConfig, ServerConfig } from "./config.js"
-import { ReadinessChecks } from "./http/readiness.js"
+import { type Check, ReadinessChecks } from "./http/readiness.js"
 import { GatewayIdentity } from "./http/system.handlers.js"
 import {
   EpochStoreLive,
@@ -152,7 +153,11 @@ export const ReadinessLive = Layer.effect(
     const metagraph = yield* Metagraph
     const { metagraphFile } = yield* EpochsConfig
     const stores = yield* storeAdapter
-    return [
+    const breakers = yield* Effect.serviceOption(Breakers)
+    // Readiness names MariaDB "database"; the other checks share their breaker's name.
+    const breakerOf = (check: Check) =>
+      Option.match(breakers, { onNone: () => check, onSome: (r) => ({ ...check, breaker: r.status(check.name === "database" ? "mariadb" : check.name) }) })
+    const checks: ReadonlyArray<Check> = [
       ...(yield* persistenceChecks),
       { name: "session_store", adapter: stores, probe: Effect.void },
       { name: "arkd", adapter: arkd.adapter, probe: ark.getInfo().pipe(Effect.mapError((e) => ({ message: e.reason }))) },
@@ -165,6 +170,7 @@ export const ReadinessLive = Layer.effect(
         probe: metagraph.lookup("readiness").pipe(Effect.asVoid, Effect.mapError((e) => ({ message: e.reason })))
       }
     ]
+    return checks.map(breakerOf)
   })
 )
 

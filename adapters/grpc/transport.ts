@@ -246,7 +246,7 @@ export const connect = (target: GrpcTarget): Effect.Effect<Connection, GrpcSetup
       Effect.map(dial(target), (fresh) => {
         old.client.close()
         return fresh
-      }))
+      })).pipe(Effect.zipLeft(breaker.reset))
 
     return { daemon: target.daemon, target: `${target.host}:${target.port}`, unary, serverStream, reconnect } satisfies Connection
   })

@@ -35,6 +35,8 @@ export interface Breaker {
   readonly dependency: string
   readonly settings: Machine.BreakerSettings
   readonly snapshot: Effect.Effect<BreakerSnapshot>
+  /** Closes the breaker: the connection was rebuilt on an operator's request, so the next call tries it at once. */
+  readonly reset: Effect.Effect<void>
   /**
    * Runs `effect` if the breaker admits it, else fails with `onOpen`. A failure
    * counts against the dependency only when `isOutage` says the dependency did
@@ -104,7 +106,7 @@ export const unsafeMake = (dependency: string, settings: Machine.BreakerSettings
       })
     )
 
-  return { dependency, settings, snapshot, guard }
+  return { dependency, settings, snapshot, reset: Ref.set(state, Machine.closed), guard }
 }
 
 /**
@@ -133,13 +135,20 @@ export const make = (dependency: string, settings?: Machine.BreakerSettings) => 
 export class Breakers extends Context.Tag("relaygate/adapters/Breakers")<Breakers, {
   readonly register: (breaker: Breaker) => Effect.Effect<void>
   readonly all: Effect.Effect<ReadonlyArray<BreakerSnapshot>>
+  /** The state of the breaker in front of `dependency`, if one is registered. */
+  readonly status: (dependency: string) => Effect.Effect<Option.Option<BreakerStatus>>
 }>() {}
 
 export const registry = Effect.sync(() => {
   const breakers = new Map<string, Breaker>()
   return Breakers.of({
     register: (b) => Effect.sync(() => void breakers.set(b.dependency, b)),
-    all: Effect.suspend(() => Effect.forEach(Array.from(breakers.values()), (b) => b.snapshot))
+    all: Effect.suspend(() => Effect.forEach(Array.from(breakers.values()), (b) => b.snapshot)),
+    status: (dependency) =>
+      Effect.suspend(() => {
+        const b = breakers.get(dependency)
+        return b === undefined ? Effect.succeedNone : Effect.map(b.snapshot, (s) => Option.some(s.state))
+      })
   })
 })
 

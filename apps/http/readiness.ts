@@ -1,4 +1,4 @@
-import { Context, Duration, Effect } from "effect"
+import { Context, Duration, Effect, Option } from "effect"
 import type { DependencyCheck } from "./system.js"
 
 export interface Check {
@@ -6,6 +6,8 @@ export interface Check {
   readonly adapter: string
   /** Succeeds when the dependency answers; its failure message becomes the detail. */
   readonly probe: Effect.Effect<unknown, { readonly message: string }>
+  /** The state of the dependency's circuit breaker, when calls to it go through one. */
+  readonly breaker?: Effect.Effect<Option.Option<"closed" | "open" | "half_open">> | undefined
 }
 
 /** The dependencies /ready reports; each module's layer contributes its own. */
@@ -16,7 +18,9 @@ export const runChecks = (checks: ReadonlyArray<Check>) =>
     c.probe.pipe(
       Effect.timeoutFail({ duration: Duration.seconds(2), onTimeout: () => ({ message: "no answer within 2 s" }) }),
       Effect.match({
-        onSuccess: (): [string, typeof DependencyCheck.Type] => [c.name, { status: "ok", adapter: c.adapter }],
-        onFailure: (e): [string, typeof DependencyCheck.Type] => [c.name, { status: "down", adapter: c.adapter, detail: e.message }]
-      })
+        onSuccess: (): typeof DependencyCheck.Type => ({ status: "ok", adapter: c.adapter }),
+        onFailure: (e): typeof DependencyCheck.Type => ({ status: "down", adapter: c.adapter, detail: e.message })
+      }),
+      Effect.zip(c.breaker ?? Effect.succeedNone),
+      Effect.map(([check, breaker]): [string, typeof DependencyCheck.Type] => [c.name, Option.match(breaker, { onNone: () => check, onSome: (b) => ({ ...check, breaker: b }) })])
     ), { concurrency: "unbounded" }).pipe(Effect.map((entries) => Object.fromEntries(entries)))

@@ -20,7 +20,9 @@ export const Health = Schema.Struct({
 export const DependencyCheck = Schema.Struct({
   status: Schema.Literal("ok", "down"),
   adapter: Schema.String,
-  detail: Schema.optional(Schema.String)
+  detail: Schema.optional(Schema.String),
+  /** The circuit breaker in front of the dependency: `open` means calls that need it are refused at once (503) until a probe succeeds. */
+  breaker: Schema.optional(Schema.Literal("closed", "open", "half_open"))
 })
 
 export const Readiness = Schema.Struct({

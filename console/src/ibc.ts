@@ -409,7 +409,11 @@ export const ibcView: View = (root) => {
     record(c.status, c.updated_at)
     if (paidNow) drawPayment(c)
     drawStatus(c)
-    if (TERMINAL.has(c.status)) disconnect()
+    if (TERMINAL.has(c.status)) {
+      disconnect()
+      // The cleared packets are delivered now; the list shows it.
+      void loadPackets()
+    }
   }
 
   const refresh = async () => {

@@ -122,7 +122,7 @@ export const networkView: View = (root) => {
       parts.push(
         h("section", { "aria-labelledby": "chains-h" },
           h("h3", { id: "chains-h" }, "Chains"),
-          table("Chains", ["Chain", "Packets", "Txs", "Errors", "Reconnects"], m.chains.map((c) => [
+          table("Chains seen by Chainpulse", ["Chain", "Packets", "Txs", "Errors", "Reconnects"], m.chains.map((c) => [
             c.chain_id,
             String(c.packets_total ?? "—"),
             String(c.txs_total ?? "—"),
@@ -131,7 +131,7 @@ export const networkView: View = (root) => {
           ]))),
         h("section", { "aria-labelledby": "relayers-h" },
           h("h3", { id: "relayers-h" }, "Top relayers"),
-          table("Top relayers", ["Relayer", "Memo", "Chains", "Relayed", "Not effected", "Frontrun", "Success"], m.top_relayers.slice(0, 10).map((r) => [
+          table("Top relayers by packets relayed", ["Relayer", "Memo", "Chains", "Relayed", "Not effected", "Frontrun", "Success"], m.top_relayers.slice(0, 10).map((r) => [
             h("code", { title: r.address }, short(r.address)),
             r.memo || "—",
             r.chains.join(", "),

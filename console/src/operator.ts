@@ -12,7 +12,13 @@ import type { View } from "./main.js"
 const REFRESH_MS = 10_000
 const KEY = "relaygate.console.adminKey"
 
-type Panel = { readonly id: string; readonly title: string; readonly load: (key: string | null) => Promise<Node | ReadonlyArray<Node>> }
+type Panel = {
+  readonly id: string
+  readonly title: string
+  /** Tables too wide for half the page take the whole row. */
+  readonly wide?: boolean
+  readonly load: (key: string | null) => Promise<Node | ReadonlyArray<Node>>
+}
 
 const adminOnly = async <A>(path: string, key: string | null): Promise<A | Node> => {
   if (key === null) return notice("info", "Enter the admin key above to see this.")
@@ -115,6 +121,7 @@ const PANELS: ReadonlyArray<Panel> = [
   {
     id: "vtxos",
     title: "VTXO inventory",
+    wide: true,
     load: async () => {
       const r = await api<{ total_vtxos: number; batches: number; settlements: number; by_asset: ReadonlyArray<any> }>("/vtxos/stats")
       return [
@@ -137,6 +144,7 @@ const PANELS: ReadonlyArray<Panel> = [
   {
     id: "lightning",
     title: "Lightning invoices",
+    wide: true,
     load: async () => {
       const r = await api<{ invoices: ReadonlyArray<any>; count: number }>("/lightning/invoices?limit=20")
       return table("Latest Lightning invoices", ["Type", "Amount", "Asset", "Status", "Created", "Expires", "Payment hash"], r.invoices.map((i) => [
@@ -163,7 +171,7 @@ const PANELS: ReadonlyArray<Panel> = [
           h("dt", {}, "Epoch"), h("dd", {}, h("code", {}, e.id)),
           h("dt", {}, "Status"), h("dd", {}, e.status),
           h("dt", {}, "Window"), h("dd", {}, `${time(e.startTime)} → ${time(e.endTime)}`),
-          h("dt", {}, "Ends in"), h("dd", {}, age((r.epochStatus.timing?.timeUntilEpochEnd ?? 0) / 1000)),
+          h("dt", {}, "Ends in"), h("dd", {}, age(r.epochStatus.timing?.timeUntilEpochEnd ?? null)),
           h("dt", {}, "Zipcodes"), h("dd", {}, String(e.zipcodeCount)),
           h("dt", {}, "Listings"), h("dd", {}, `${e.actualExpected} expected of ${e.targetListings} targeted`)))
       }
@@ -247,7 +255,7 @@ export const operatorView: View = (root) => {
     h("p", { class: "lead" }, "The gateway's ark, Lightning and epochs state at a glance, from its public API."),
     keyBox,
     h("div", { class: "actions" }, updated, h("button", { type: "button", class: "secondary", onclick: () => void load() }, "Refresh now")),
-    h("div", { class: "panels" }, PANELS.map((p) => h("section", { class: "panel", id: `panel-${p.id}`, "aria-labelledby": `${p.id}-h` }, h("h3", { id: `${p.id}-h` }, p.title), bodies.get(p.id)!)))
+    h("div", { class: "panels" }, PANELS.map((p) => h("section", { class: p.wide === true ? "panel wide" : "panel", id: `panel-${p.id}`, "aria-labelledby": `${p.id}-h` }, h("h3", { id: `${p.id}-h` }, p.title), bodies.get(p.id)!)))
   )
   drawKey()
   void load()

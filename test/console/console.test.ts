@@ -1,0 +1,273 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, TestClock } from "effect"
+import { SignJWT } from "jose"
+import { schnorr } from "@noble/curves/secp256k1.js"
+import { bytesToHex } from "@noble/hashes/utils.js"
+import { readFileSync } from "node:fs"
+import type { Page } from "playwright-core"
+import { ClearingJobsLive } from "../../apps/clearing.js"
+import { browser, consoleBuild, screenshotPath } from "../support/browser.js"
+import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../support/clearing.js"
+import { startFakeCometBft } from "../support/fake-cometbft.js"
+import { startApp } from "../support/http-app.js"
+import { json, localHttp } from "../support/local-http.js"
+
+/*
+ * The console in a real Chromium against the real app on memory stores, with
+ * the clearing tests' fake chains, Chainpulse, Hermes and LCD. Screenshots of
+ * every view land in test-results/console/.
+ */
+
+const SECRET = "console-browser-test-secret-0123456789abcdef"
+const ADMIN_KEY = "console-admin-key-for-tests"
+const SERVICE = "osmo1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu"
+const NOW = T0 + 3_600_000
+const FIXTURE = readFileSync(new URL("../../../shared/fixtures/chainpulse/metrics-snapshot.txt", import.meta.url))
+const CHANNEL = { src_port: "transfer", src_channel: "channel-750", dst_port: "transfer", dst_channel: "channel-1" }
+const NOBLE_EXPLORER = "https://www.mintscan.io/noble/tx/{tx_hash}"
+
+const jwt = Effect.promise(() =>
+  new SignJWT({ user_id: "usr_alice", wallet_address: "osmo1alice", chain_id: "osmosis-1" })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt(Math.floor(NOW / 1000))
+    .setExpirationTime(Math.floor(NOW / 1000) + 3_600)
+    .sign(new TextEncoder().encode(SECRET))
+)
+
+/** Real time: the browser, the app's sockets and the fakes run on the event loop. */
+const pause = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
+
+const eventually = <A>(check: Effect.Effect<A>, ok: (a: A) => boolean, what: string) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 500; i++) {
+      const a = yield* check
+      if (ok(a)) return a
+      yield* pause(20)
+    }
+    return yield* Effect.dieMessage(`never happened: ${what}`)
+  })
+
+const page = <A>(p: Page, f: (p: Page) => Promise<A>) => Effect.promise(() => f(p))
+
+const world = Effect.gen(function*() {
+  yield* TestClock.setTime(NOW)
+  const dir = yield* consoleBuild
+  const osmosis = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("osmosis-1", { startHeight: 41 })), (f) => Effect.promise(() => f.close()))
+  const noble = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("noble-1", { startHeight: 900 })), (f) => Effect.promise(() => f.close()))
+  const chainpulse = yield* localHttp((_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" })
+    res.end(FIXTURE)
+  })
+  const hermes = yield* localHttp((req, res) =>
+    req.url.startsWith("/clear_packets") ? json(res, 200, { status: "success", result: [] }) : json(res, 404, {})
+  )
+  const payments = new Map<string, unknown>()
+  const lcd = yield* localHttp((req, res) => {
+    const tx = payments.get(req.url.split("/").at(-1)!)
+    return tx === undefined ? json(res, 404, { code: 5, message: "tx not found", details: [] }) : json(res, 200, tx)
+  })
+  const app = yield* startApp({
+    JWT_SECRET: SECRET,
+    ADMIN_API_KEY: ADMIN_KEY,
+    CONSOLE_DIR: dir,
+    EXPLORER_TX_URL_NOBLE_1: NOBLE_EXPLORER,
+    EXPLORER_TX_URL_OSMOSIS_1: "https://www.mintscan.io/osmosis/tx/{tx_hash}",
+    CHAINPULSE_URL: chainpulse.url,
+    COMETBFT_RPC_OSMOSIS_1: osmosis.url,
+    COMETBFT_RPC_NOBLE_1: noble.url,
+    COSMOS_REST_OSMOSIS_1: lcd.url,
+    CLEARING_ADDRESS_OSMOSIS_1: SERVICE,
+    CLEARING_FEE: "500000uosmo",
+    HERMES_URL: hermes.url
+  })
+  yield* Layer.build(ClearingJobsLive.pipe(Layer.provide(Layer.succeedContext(app.context))))
+  yield* eventually(Effect.sync(() => osmosis.subscriptions() + noble.subscriptions()), (n) => n === 2, "both chains followed")
+  const chromium = yield* browser
+  const context = yield* Effect.acquireRelease(
+    Effect.promise(() => chromium.newContext({ viewport: { width: 1280, height: 900 } })),
+    (c) => Effect.promise(() => c.close())
+  )
+  const tab = yield* Effect.promise(() => context.newPage())
+  tab.setDefaultTimeout(30_000)
+  const errors: Array<string> = []
+  tab.on("pageerror", (e) => errors.push(String(e)))
+  return { app, osmosis, noble, hermes, payments, tab, errors, chromium }
+})
+
+const fetchJson = (url: string, init: RequestInit = {}) =>
+  Effect.promise(async () => {
+    const res = await fetch(url, init)
+    return { status: res.status, body: await res.json() as any }
+  })
+
+describe("the web console in Chromium", () => {
+  it.scoped("an IBC user finds a stuck packet, pays for clearing and watches it get cleared", () =>
+    Effect.gen(function*() {
+      const { app, errors, hermes, noble, osmosis, payments, tab } = yield* world
+      const token = yield* jwt
+
+      // Alice: one delivered transfer, one nobody relays, one past its timeout, one about to time out.
+      const delivered = route(CHANNEL)
+      osmosis.commit([[sendEvent(delivered, { data: transferData({ sender: "osmo1alice", amount: "42000", denom: "uosmo" }) })]])
+      noble.commit([[recvEvent(delivered)]])
+      const stuck = route(CHANNEL)
+      const doomed = route(CHANNEL)
+      const closing = route(CHANNEL)
+      osmosis.commit([
+        [sendEvent(stuck, { data: transferData({ sender: "osmo1alice", receiver: "noble1bob", amount: "2500000", denom: "uosmo" }) })],
+        [sendEvent(doomed, { data: transferData({ sender: "osmo1alice", amount: "7", denom: "uatom" }), timeout_timestamp: String(BigInt(T0 + 600_000) * 1_000_000n) })],
+        [sendEvent(closing, { data: transferData({ sender: "osmo1alice", amount: "1300", denom: "uusdc" }), timeout_timestamp: String(BigInt(NOW + 1_200_000) * 1_000_000n) })]
+      ])
+      yield* eventually(fetchJson(`${app.baseUrl}/api/v1/packets/stuck`), (r) => r.body.total >= 1, "stuck packet indexed")
+      const stuckId = `osmosis-1-channel-750-${stuck.sequence}`
+
+      yield* page(tab, (p) => p.goto(`${app.baseUrl}/console/#/ibc`))
+      yield* page(tab, (p) => p.getByLabel("Access token (JWT)").fill(token))
+      yield* page(tab, (p) => p.getByRole("button", { name: "Sign in" }).click())
+      yield* page(tab, (p) => p.getByRole("heading", { name: "Signed in" }).waitFor())
+      expect(yield* page(tab, (p) => p.evaluate(() => [sessionStorage.length, localStorage.length]))).toEqual([1, 0])
+      // The address comes from the token's wallet_address; the user confirms it.
+      expect(yield* page(tab, (p) => p.getByLabel("Wallet address").inputValue())).toBe("osmo1alice")
+      yield* page(tab, (p) => p.getByRole("button", { name: "Show packets" }).click())
+      const box = tab.getByRole("checkbox", { name: `Select packet ${stuckId} for clearing` })
+      yield* page(tab, () => box.waitFor())
+
+      const rows = yield* page(tab, (p) => p.locator("tbody tr").allInnerTexts())
+      expect(rows).toHaveLength(4)
+      const row = (seq: number) => rows.find((r) => r.includes(`#${seq}`)) ?? ""
+      expect(row(stuck.sequence)).toMatch(/Stuck[\s\S]*2\u202f500\u202f000 uosmo[\s\S]*osmosis-1 channel-750 → noble-1 channel-1/)
+      expect(row(doomed.sequence)).toMatch(/Expired[\s\S]*7 uatom[\s\S]*expired .* ago/)
+      expect(row(closing.sequence)).toMatch(/Expiring soon[\s\S]*1\u202f300 uusdc[\s\S]*in 20m/)
+      expect(row(delivered.sequence)).toMatch(/Delivered[\s\S]*42\u202f000 uosmo/)
+      // Only stuck packets can be picked for clearing.
+      expect(yield* page(tab, (p) => p.getByRole("checkbox").count())).toBe(1)
+      yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-packets"), fullPage: true }))
+
+      yield* page(tab, () => box.check())
+      yield* page(tab, (p) => p.getByRole("button", { name: "Request clearing for 1 selected" }).click())
+      const memo = yield* page(tab, (p) => p.getByTestId("pay-memo").innerText())
+      expect(yield* page(tab, (p) => p.getByTestId("pay-to").innerText())).toBe(SERVICE)
+      expect(yield* page(tab, (p) => p.getByTestId("pay-amount").innerText())).toBe("500\u202f000 uosmo")
+      const clearingToken = yield* page(tab, (p) => p.getByTestId("clearing-token").innerText())
+      expect(memo).toBe(clearingToken)
+      expect(yield* page(tab, (p) => p.getByLabel("Payment instructions (copy into your wallet)").inputValue())).toContain(`with memo: ${clearingToken}`)
+      const qr = yield* page(tab, (p) => p.getByRole("img", { name: `QR code of the payment address ${SERVICE}` }).getAttribute("src"))
+      expect(qr).toMatch(/^data:image\/png;base64,/)
+      yield* page(tab, (p) => p.getByTestId("clearing-status").and(p.locator("[data-status=awaiting_payment]")).waitFor())
+      yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-payment"), fullPage: true }))
+
+      // The user pays on the (fake) chain, then hands the page the tx hash.
+      const txHash = "CD".repeat(32)
+      payments.set(txHash, {
+        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: `clearing ${clearingToken}` } },
+        tx_response: { txhash: txHash, height: "60", code: 0, timestamp: new Date(NOW).toISOString() }
+      })
+      yield* page(tab, (p) => p.getByLabel("Payment transaction hash").fill(txHash))
+      yield* page(tab, (p) => p.getByRole("button", { name: "Verify payment" }).click())
+      yield* eventually(Effect.sync(() => hermes.requests().filter((r) => r.method === "POST").length), (n) => n === 1, "hermes asked to clear")
+      yield* page(tab, (p) => p.locator("[data-testid=clearing-status][data-status=clearing]").waitFor())
+
+      // The chains show the delivery; the page hears it over the WebSocket.
+      const [recv] = noble.commit([[recvEvent(stuck)]])
+      osmosis.commit([[ackEvent(stuck)]])
+      yield* page(tab, (p) => p.locator("[data-testid=clearing-status][data-status=cleared]").waitFor())
+      expect(yield* page(tab, (p) => p.getByTestId("clearing-status").innerText())).toBe("cleared")
+      const link = tab.getByTestId("explorer-link")
+      yield* page(tab, () => link.waitFor())
+      expect(yield* page(tab, () => link.getAttribute("href"))).toBe(NOBLE_EXPLORER.replace("{tx_hash}", recv!.hash))
+      const history = yield* page(tab, (p) => p.getByRole("list", { name: "Clearing history" }).innerText())
+      expect(history).toMatch(/Waiting for your payment[\s\S]*Payment received[\s\S]*Relaying your packets[\s\S]*Cleared/)
+      // The list is read again: the cleared packet is delivered and can no longer be picked.
+      yield* page(tab, (p) => p.locator("tbody tr").filter({ hasText: `#${stuck.sequence}` }).filter({ hasText: "Delivered" }).waitFor())
+      expect(yield* page(tab, (p) => p.getByRole("checkbox").count())).toBe(0)
+      yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-cleared"), fullPage: true }))
+      expect(errors).toEqual([])
+    }), { timeout: 240_000 })
+
+  it.scoped("the network view shows Chainpulse's chains, relayers and a chart of stuck packets per channel, on a phone too", () =>
+    Effect.gen(function*() {
+      const { app, chromium, errors, osmosis, tab } = yield* world
+      const stuck = route({ ...CHANNEL, src_channel: "channel-141", dst_channel: "channel-0" })
+      osmosis.commit([[sendEvent(stuck, { data: transferData({ sender: "osmo1carol", amount: "123456789", denom: "uosmo" }) })]])
+      yield* eventually(fetchJson(`${app.baseUrl}/api/v1/channels/congestion`), (r) => r.body.channels.length === 1, "stuck packet indexed")
+      yield* page(tab, (p) => p.goto(`${app.baseUrl}/console/#/network`))
+      yield* page(tab, (p) => p.getByTestId("stuck-total").filter({ hasText: "3177" }).waitFor())
+      const bars = yield* page(tab, (p) => p.locator("svg.chart rect").count())
+      expect(bars).toBe(12)
+      const chart = yield* page(tab, (p) => p.locator("svg.chart title").textContent())
+      expect(chart).toMatch(/^Stuck packets per channel, top 12: \S+ channel-\d+ \d+/)
+      const chains = yield* page(tab, (p) => p.getByRole("region", { name: "Chains seen by Chainpulse" }).innerText())
+      for (const c of ["cosmoshub-4", "neutron-1", "osmosis-1"]) expect(chains).toContain(c)
+      expect(yield* page(tab, (p) => p.getByRole("region", { name: "Top relayers by packets relayed" }).locator("tbody tr").count())).toBeGreaterThan(0)
+      const onChain = yield* page(tab, (p) => p.getByRole("region", { name: "Stuck packets by channel (chain events)" }).locator("tbody tr").allInnerTexts())
+      expect(onChain).toHaveLength(1)
+      expect(onChain[0]).toMatch(/osmosis-1\s+channel-141\s+unknown chain channel-0\s+1\s+5\dm \d+s\s+123\u202f456\u202f789 uosmo/)
+      yield* page(tab, (p) => p.screenshot({ path: screenshotPath("network"), fullPage: true }))
+
+      // Keyboard: the nav is reachable and the current view is marked.
+      expect(yield* page(tab, (p) => p.getByRole("link", { name: "Network" }).getAttribute("aria-current"))).toBe("page")
+
+      const phone = yield* Effect.acquireRelease(
+        Effect.promise(() => chromium.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })),
+        (c) => Effect.promise(() => c.close())
+      )
+      const small = yield* Effect.promise(() => phone.newPage())
+      yield* page(small, (p) => p.goto(`${app.baseUrl}/console/#/network`))
+      yield* page(small, (p) => p.getByTestId("stuck-total").filter({ hasText: "3177" }).waitFor())
+      // Nothing wider than the screen: no sideways scrolling on a phone.
+      expect(yield* page(small, (p) => p.evaluate(() => document.documentElement.scrollWidth))).toBeLessThanOrEqual(390)
+      yield* page(small, (p) => p.screenshot({ path: screenshotPath("network-phone"), fullPage: false }))
+
+      const noJs = yield* Effect.acquireRelease(
+        Effect.promise(() => chromium.newContext({ javaScriptEnabled: false })),
+        (c) => Effect.promise(() => c.close())
+      )
+      const plain = yield* Effect.promise(() => noJs.newPage())
+      yield* page(plain, (p) => p.goto(`${app.baseUrl}/console/`))
+      expect(yield* page(plain, (p) => p.getByRole("alert").innerText())).toContain("This console needs JavaScript")
+      yield* page(plain, (p) => p.screenshot({ path: screenshotPath("no-javascript") }))
+      expect(errors).toEqual([])
+    }), { timeout: 240_000 })
+
+  it.scoped("the operator view shows a VTXO batch created through the API, with the admin key kept in session storage", () =>
+    Effect.gen(function*() {
+      const { app, errors, tab } = yield* world
+      const btcOf = (stats: any) => stats.by_asset.find((a: any) => a.asset_id === "BTC")
+      const before = (yield* fetchJson(`${app.baseUrl}/vtxos/stats`)).body
+      const batch = yield* fetchJson(`${app.baseUrl}/vtxos/batch/create`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ asset_id: "BTC", count: 12, amount_sats: 5_000 })
+      })
+      expect(batch.status).toBe(201)
+      const after = (yield* fetchJson(`${app.baseUrl}/vtxos/stats`)).body
+      const lift = yield* fetchJson(`${app.baseUrl}/lightning/lift`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user_pubkey: bytesToHex(schnorr.getPublicKey(schnorr.utils.randomSecretKey())), amount_sats: 21_000 })
+      })
+      expect(lift.status).toBe(201)
+      const available = (btcOf(before)?.available ?? 0) + 12
+      expect(btcOf(after).available).toBe(available)
+
+      yield* page(tab, (p) => p.goto(`${app.baseUrl}/console/#/operator`))
+      yield* page(tab, (p) => p.getByText("Enter the admin key above to see this.").first().waitFor())
+      yield* page(tab, (p) => p.getByLabel("Admin key (X-Admin-Key)").fill(ADMIN_KEY))
+      yield* page(tab, (p) => p.getByRole("button", { name: "Use key" }).click())
+      const inventory = tab.getByRole("region", { name: "VTXO inventory per asset" })
+      yield* page(tab, () => inventory.locator("tbody tr").first().waitFor())
+      const btc = yield* page(tab, () => inventory.locator("tbody tr").filter({ hasText: "BTC" }).innerText())
+      expect(btc).toContain(`${available} / min 10`)
+      expect(btc).toContain(String((btcOf(before)?.available_sats ?? 0) + 12 * 5_000))
+      expect(yield* page(tab, (p) => p.locator("#panel-vtxos").innerText())).toContain(`${after.total_vtxos} VTXOs in ${before.batches + 1} batch(es)`)
+      const invoices = yield* page(tab, (p) => p.getByRole("region", { name: "Latest Lightning invoices" }).locator("tbody tr").allInnerTexts())
+      expect(invoices).toEqual([expect.stringMatching(new RegExp(`^lift\\s+21000 sats\\s+BTC\\s+${lift.body.status}`))])
+      const ready = yield* page(tab, (p) => p.locator("#panel-ready").innerText())
+      expect(ready).toMatch(/Gateway\s+(ready|not ready)/)
+      expect(yield* page(tab, (p) => p.locator("#panel-sessions").innerText())).toMatch(/\d+ sessions, \d+ active/)
+      expect(yield* page(tab, (p) => p.locator("#panel-epoch").innerText())).toMatch(/Epoch|No epoch is running/)
+      expect(yield* page(tab, (p) => p.evaluate(() => [sessionStorage.getItem("relaygate.console.adminKey"), localStorage.length]))).toEqual([ADMIN_KEY, 0])
+      yield* page(tab, (p) => p.screenshot({ path: screenshotPath("operator"), fullPage: true }))
+      expect(errors).toEqual([])
+    }), { timeout: 240_000 })
+})

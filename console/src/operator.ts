@@ -75,7 +75,7 @@ const PANELS: ReadonlyArray<Panel> = [
       return list.length === 0
         ? h("p", { class: "empty" }, "No active alerts.")
         : table("Active alerts", ["Alert", "Severity", "Since", "Message"], list.map((a) => [
-          String(a.name ?? a.rule ?? a.id ?? "alert"),
+          [String(a.rule ?? a.name ?? a.id ?? "alert"), a.subject === undefined ? "" : ` (${String(a.subject)})`],
           h("span", { class: `badge badge-sev-${String(a.severity ?? "info")}` }, String(a.severity ?? "info")),
           time(a.since ?? a.started_at ?? a.timestamp ?? a.created_at ?? null),
           String(a.message ?? a.description ?? "")

@@ -6,7 +6,9 @@ import { Context, Effect } from "effect"
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
 import * as SimulatedLnd from "../../adapters/memory/lightning.js"
 import { Lightning } from "../../ports/lightning.js"
+import { eventually } from "../support/eventually.js"
 import { fakeLnd } from "../support/fake-lnd.js"
+import { jsonClient } from "../support/http-app.js"
 import { walletInvoice } from "../support/lightning.js"
 import { mariadbReachable } from "../support/mariadb.js"
 import { redisReachable } from "../support/redis.js"
@@ -28,33 +30,9 @@ const wallet = () => {
 }
 
 const call = (replica: Replica, method: string, path: string, body?: unknown) =>
-  Effect.promise(async () => {
-    const res = await fetch(`${replica.baseUrl}${path}`, {
-      method,
-      ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } })
-    })
-    const text = await res.text()
-    let parsed: any = text
-    try {
-      parsed = JSON.parse(text)
-    } catch {
-      // asserted as text
-    }
-    return { status: res.status, body: parsed }
-  })
+  jsonClient(replica.baseUrl)(method, path, body === undefined ? {} : { body })
 
 const servicesUp = (await mariadbReachable) && (await redisReachable)
-
-const eventually = <A>(check: Effect.Effect<A>, ok: (a: A) => boolean, what: string, ms = 45_000) =>
-  Effect.gen(function*() {
-    const start = Date.now()
-    while (Date.now() - start < ms) {
-      const a = yield* check
-      if (ok(a)) return a
-      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 100)))
-    }
-    return yield* Effect.dieMessage(`never happened: ${what}`)
-  })
 
 /** An lnd that outlives the app's processes: a simulator behind a fake gRPC server (TLS + macaroon). */
 const externalLnd = Effect.gen(function*() {
@@ -135,7 +113,7 @@ describe.skipIf((!servicesUp && process.env["CI"] !== "true") || !canMakeCertifi
 
       yield* lnd.payInvoice(lift.body.bolt11_invoice)
       const second = yield* startReplica(env)
-      yield* eventually(call(second, "GET", `/balances/${user}/BTC`), (r) => r.body.available_balance === 100_000, "credited after restart")
+      yield* eventually(call(second, "GET", `/balances/${user}/BTC`), (r) => r.body.available_balance === 100_000, "credited after restart", 45_000)
       for (let i = 0; i < 3; i++) yield* lnd.replaySettlement(lift.body.payment_hash)
       yield* Effect.promise(() => new Promise((r) => setTimeout(r, 500)))
       expect((yield* call(second, "GET", `/balances/${user}/BTC`)).body).toMatchObject({ available_balance: 100_000, reserved_balance: 0 })
@@ -162,7 +140,8 @@ describe.skipIf((!servicesUp && process.env["CI"] !== "true") || !canMakeCertifi
       yield* eventually(
         call(second, "GET", `/lightning/invoices/${invoice.paymentHash}`),
         (r) => r.body.status === "paid",
-        "the in-flight payment is followed up after the restart"
+        "the in-flight payment is followed up after the restart",
+        45_000
       )
       expect((yield* call(second, "GET", `/balances/${user}/BTC`)).body).toMatchObject({ available_balance: 60_000, reserved_balance: 0 })
       // Paying again is refused and moves nothing.
@@ -179,7 +158,7 @@ describe.skipIf(!servicesUp && process.env["CI"] !== "true")("background jobs ac
       // Matches the job annotation whether the logger prints pretty text, logfmt or JSON.
       const led = (r: Replica) => new Set(Array.from(r.output().matchAll(/leading job[\s\S]{0,200}?\bjob"?[:=]\s*"?([\w.-]+)/g), (m) => m[1]!))
       const JOBS = ["signing.sweep", "epochs.rollover", "ark.inventory", "ark.settlement", "ark.money-sweep"]
-      yield* eventually(Effect.sync(() => [...led(a), ...led(b)]), (all) => JOBS.every((j) => all.includes(j)), "every job has a runner")
+      yield* eventually(Effect.sync(() => [...led(a), ...led(b)]), (all) => JOBS.every((j) => all.includes(j)), "every job has a runner", 45_000)
       // Give the loser every chance to (wrongly) start the job too.
       yield* Effect.promise(() => new Promise((r) => setTimeout(r, 6_000)))
       for (const job of JOBS) expect(Number(led(a).has(job)) + Number(led(b).has(job))).toBe(1)

@@ -8,7 +8,9 @@ import WebSocket from "ws"
 import { Commitments } from "../../core/epochs/commitments.js"
 import { route, sendEvent, transferData } from "../support/clearing.js"
 import { devPair, signHex } from "../support/epochs.js"
+import { eventually } from "../support/eventually.js"
 import { startFakeCometBft } from "../support/fake-cometbft.js"
+import { type JsonResponse, jsonClient } from "../support/http-app.js"
 import { fakeLnd } from "../support/fake-lnd.js"
 import { json, localHttp } from "../support/local-http.js"
 import { mariadbReachable } from "../support/mariadb.js"
@@ -56,38 +58,8 @@ const ClusterLive = Layer.scoped(
   })
 )
 
-interface Reply {
-  readonly status: number
-  readonly headers: Headers
-  readonly body: any
-}
-
 const call = (replica: Replica, method: string, path: string, o: { body?: unknown; token?: string } = {}) =>
-  Effect.promise(async (): Promise<Reply> => {
-    const headers: Record<string, string> = {}
-    if (o.body !== undefined) headers["content-type"] = "application/json"
-    if (o.token !== undefined) headers["authorization"] = `Bearer ${o.token}`
-    const res = await fetch(`${replica.baseUrl}${path}`, { method, headers, ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }) })
-    const text = await res.text()
-    let body: unknown = text
-    try {
-      body = JSON.parse(text)
-    } catch {
-      // asserted as text
-    }
-    return { status: res.status, headers: res.headers, body }
-  })
-
-const eventually = <A>(check: Effect.Effect<A>, ok: (a: A) => boolean, what: string, ms = 15_000) =>
-  Effect.gen(function*() {
-    const start = Date.now()
-    while (Date.now() - start < ms) {
-      const a = yield* check
-      if (ok(a)) return a
-      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 50)))
-    }
-    return yield* Effect.dieMessage(`never happened: ${what}`)
-  })
+  jsonClient(replica.baseUrl)(method, path, o)
 
 const servicesUp = (await mariadbReachable) && (await redisReachable)
 
@@ -129,7 +101,7 @@ describe.skipIf(!servicesUp && process.env["CI"] !== "true")("two replicas on on
           const q = new URLSearchParams({ hotkey: miner.address, signature: signHex(miner, Commitments.currentAssignment(timestamp)), timestamp: String(timestamp) })
           return call(replica, "GET", `/api/v1/zipcode-assignments/current?${q}`)
         }
-        const replies: Array<Reply> = []
+        const replies: Array<JsonResponse> = []
         for (let i = 0; i < 11; i++) replies.push(yield* current(i % 2 === 0 ? a : b, i))
         expect(replies.slice(0, 10).map((r) => r.status)).toEqual(Array(10).fill(200))
         expect(replies.slice(0, 10).map((r) => r.headers.get("x-ratelimit-remaining"))).toEqual(["9", "8", "7", "6", "5", "4", "3", "2", "1", "0"])

@@ -1,9 +1,7 @@
-import { createServer } from "node:http"
 import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { ServicesLive } from "../../apps/app.js"
-import { HttpAppLive } from "../../apps/http/server.js"
+import { guardedServer, HttpAppLive } from "../../apps/http/server.js"
 
 export interface RunningApp {
   readonly baseUrl: string
@@ -12,8 +10,8 @@ export interface RunningApp {
 }
 
 /**
- * Boots the real HTTP app (every route, middleware and error body) on a free
- * loopback port inside the test's scope, configured only by `env`. It runs on
+ * Boots the real HTTP app (every route, middleware, error body and request
+ * limit) on a free loopback port inside the test's scope, configured only by `env`. It runs on
  * the test's clock, so `TestClock.adjust` moves its deadlines.
  */
 export const startApp = (env: Record<string, string> = {}) =>
@@ -21,7 +19,7 @@ export const startApp = (env: Record<string, string> = {}) =>
     const services = yield* Layer.build(ServicesLive)
     const server = yield* Layer.build(
       HttpAppLive.pipe(
-        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+        Layer.provideMerge(guardedServer({ port: 0, host: "127.0.0.1" })),
         Layer.provide(Layer.succeedContext(services))
       )
     )
@@ -53,3 +51,15 @@ export const request = (baseUrl: string, method: string, path: string, body?: un
     }
     return { status: res.status, headers: res.headers, body: parsed }
   })
+
+/** `request` bound to one base URL, with an optional bearer token (the clearing module's JWT). */
+export const jsonClient = (baseUrl: string) => (method: string, path: string, o: { body?: unknown; token?: string } = {}) =>
+  request(
+    baseUrl,
+    method,
+    path,
+    o.body,
+    o.token === undefined
+      ? {}
+      : { headers: { ...(o.body === undefined ? {} : { "content-type": "application/json" }), authorization: `Bearer ${o.token}` } }
+  )

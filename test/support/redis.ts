@@ -13,7 +13,8 @@ export const REDIS_URL = process.env["TEST_REDIS_URL"] ?? "redis://127.0.0.1:637
 
 export const randomPrefix = () => `relaygate_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 10)}:`
 
-const deleteUnder = (client: Redis, prefix: string) =>
+/** Removes every key under `prefix` (SCAN, never KEYS: other tests share the server). */
+export const deleteUnder = (client: Redis, prefix: string) =>
   Effect.promise(async () => {
     let cursor = "0"
     do {

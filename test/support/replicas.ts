@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { Redis } from "ioredis"
 import { dropDatabase, randomDatabaseName, urlOf, createEmptyDatabase } from "./mariadb.js"
-import { randomPrefix, REDIS_URL } from "./redis.js"
+import { deleteUnder, randomPrefix, REDIS_URL } from "./redis.js"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
@@ -62,16 +62,7 @@ export const sharedBackends = Effect.gen(function*() {
   yield* Effect.acquireRelease(createEmptyDatabase(name), () => dropDatabase(name))
   const prefix = randomPrefix()
   yield* Effect.addFinalizer(() =>
-    Effect.promise(async () => {
-      const client = new Redis(REDIS_URL)
-      let cursor = "0"
-      do {
-        const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500)
-        cursor = next
-        if (keys.length > 0) await client.del(...keys)
-      } while (cursor !== "0")
-      client.disconnect()
-    })
+    Effect.acquireUseRelease(Effect.sync(() => new Redis(REDIS_URL)), (client) => deleteUnder(client, prefix), (client) => Effect.sync(() => client.disconnect()))
   )
   return { DATABASE_URL: urlOf(name), REDIS_URL, REDIS_KEY_PREFIX: prefix }
 })

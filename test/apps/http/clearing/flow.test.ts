@@ -7,7 +7,8 @@ import { ClearingJobsLive } from "../../../../apps/clearing.js"
 import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../../../support/clearing.js"
 import { startFakeCometBft } from "../../../support/fake-cometbft.js"
 import { json, localHttp } from "../../../support/local-http.js"
-import { startApp } from "../../../support/http-app.js"
+import { eventually } from "../../../support/eventually.js"
+import { jsonClient, startApp } from "../../../support/http-app.js"
 
 const SECRET = "clearing-black-box-secret-0123456789abcdef"
 const SERVICE = "osmo1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu"
@@ -27,40 +28,9 @@ const jwt = (claims: Record<string, unknown>, o: { secret?: string; exp?: number
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url")
 const ALG_NONE = `${b64({ alg: "none", typ: "JWT" })}.${b64({ user_id: "usr_alice", exp: Math.floor(NOW / 1000) + 3_600 })}.`
 
-interface Reply {
-  readonly status: number
-  readonly headers: Headers
-  readonly body: any
-}
-
-const http = (base: string) => (method: string, path: string, o: { body?: unknown; token?: string } = {}) =>
-  Effect.promise(async (): Promise<Reply> => {
-    const headers: Record<string, string> = {}
-    if (o.body !== undefined) headers["content-type"] = "application/json"
-    if (o.token !== undefined) headers["authorization"] = `Bearer ${o.token}`
-    const res = await fetch(`${base}${path}`, { method, headers, ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }) })
-    const text = await res.text()
-    let body: unknown = text
-    try {
-      body = JSON.parse(text)
-    } catch {
-      // asserted as text
-    }
-    return { status: res.status, headers: res.headers, body }
-  })
 
 /** Real time, not the test clock: the app's sockets and fakes run on the event loop. */
 const pause = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
-
-const eventually = <A>(check: Effect.Effect<A>, ok: (a: A) => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 300; i++) {
-      const a = yield* check
-      if (ok(a)) return a
-      yield* pause(20)
-    }
-    return yield* Effect.dieMessage(`never happened: ${what}`)
-  })
 
 /** A WebSocket client that keeps every message it receives. */
 const wsClient = (url: string) =>
@@ -121,7 +91,7 @@ const world = Effect.gen(function*() {
   })
   yield* Layer.build(ClearingJobsLive.pipe(Layer.provide(Layer.succeedContext(app.context))))
   yield* eventually(Effect.sync(() => osmosis.subscriptions() + noble.subscriptions()), (n) => n === 2, "both chains followed")
-  return { app, osmosis, noble, hermes, payments, call: http(app.baseUrl), wsUrl: `${app.baseUrl.replace("http", "ws")}/api/v1/ws` }
+  return { app, osmosis, noble, hermes, payments, call: jsonClient(app.baseUrl), wsUrl: `${app.baseUrl.replace("http", "ws")}/api/v1/ws` }
 })
 
 describe("clearing over HTTP and WebSocket", () => {
@@ -227,7 +197,7 @@ describe("clearing over HTTP and WebSocket", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const app = yield* startApp({ JWT_SECRET: SECRET })
-      const call = http(app.baseUrl)
+      const call = jsonClient(app.baseUrl)
       const forged = yield* jwt({}, { secret: "another-secret-that-is-long-enough-0000" })
       const expired = yield* jwt({}, { exp: Math.floor(NOW / 1000) - 1 })
       for (const t of [forged, ALG_NONE, expired, undefined]) {
@@ -278,7 +248,7 @@ describe("clearing over HTTP and WebSocket", () => {
   it.scoped("answers 503 on protected routes and the WebSocket without JWT_SECRET", () =>
     Effect.gen(function*() {
       const app = yield* startApp({})
-      const call = http(app.baseUrl)
+      const call = jsonClient(app.baseUrl)
       const r = yield* call("GET", "/api/v1/clearing/operations", { token: "x" })
       expect(r.status).toBe(503)
       expect(r.body).toMatchObject(errorBody("SERVICE_UNAVAILABLE"))
@@ -291,7 +261,7 @@ describe("clearing over HTTP and WebSocket", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const app = yield* startApp({})
-      const call = http(app.baseUrl)
+      const call = jsonClient(app.baseUrl)
       for (let i = 0; i < 100; i++) expect((yield* call("GET", "/api/v1/channels/congestion")).status).toBe(200)
       const limited = yield* call("GET", "/api/v1/packets/stuck")
       expect(limited.status).toBe(429)

@@ -143,8 +143,19 @@ describe("the web console in Chromium", () => {
       expect(yield* page(tab, (p) => p.getByRole("checkbox").count())).toBe(1)
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-packets"), fullPage: true }))
 
-      yield* page(tab, () => box.check())
-      yield* page(tab, (p) => p.getByRole("button", { name: "Request clearing for 1 selected" }).click())
+      // By keyboard: Space ticks the packet, Tab reaches the request button, with a visible focus ring.
+      yield* page(tab, () => box.focus())
+      yield* page(tab, (p) => p.keyboard.press("Space"))
+      expect(yield* page(tab, () => box.isChecked())).toBe(true)
+      yield* page(tab, (p) => p.keyboard.press("Tab"))
+      const focused = yield* page(tab, (p) =>
+        p.evaluate(() => {
+          const el = document.activeElement as HTMLElement
+          const style = getComputedStyle(el)
+          return { text: el.textContent, outline: `${style.outlineStyle} ${style.outlineWidth}` }
+        }))
+      expect(focused).toEqual({ text: "Request clearing for 1 selected", outline: "solid 3px" })
+      yield* page(tab, (p) => p.keyboard.press("Enter"))
       const memo = yield* page(tab, (p) => p.getByTestId("pay-memo").innerText())
       expect(yield* page(tab, (p) => p.getByTestId("pay-to").innerText())).toBe(SERVICE)
       expect(yield* page(tab, (p) => p.getByTestId("pay-amount").innerText())).toBe("500\u202f000 uosmo")

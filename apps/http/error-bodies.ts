@@ -13,6 +13,18 @@ export interface ModuleErrorBodies {
   readonly validation: (problems: ReadonlyArray<string>) => HttpServerResponse.HttpServerResponse
   readonly notFound: (method: string, path: string) => HttpServerResponse.HttpServerResponse
   readonly internal: () => HttpServerResponse.HttpServerResponse
+  /** A request refused by a limit before any route ran (apps/http/limits.ts); the caller adds Retry-After. */
+  readonly refused: (refusal: Refusal) => HttpServerResponse.HttpServerResponse
+}
+
+/** Why a request was refused before it reached its route: too big, too slow, too many, or the server is shedding load. */
+export interface Refusal {
+  readonly status: 400 | 408 | 413 | 414 | 429 | 431 | 503
+  /** The machine-readable code, e.g. PAYLOAD_TOO_LARGE. */
+  readonly code: string
+  readonly message: string
+  /** The limit that was hit, e.g. `{ limit_bytes: 1048576 }`. */
+  readonly details: Readonly<Record<string, string | number>>
 }
 
 /** Renders an error through its wire schema, with the status that schema declares. */
@@ -26,10 +38,12 @@ export const arkErrorBodies: ModuleErrorBodies = {
   prefixes: ["/"],
   validation: (problems) => respondWith(ValidationErrorBody, new ArkValidationError({ detail: problems.join("; ") })),
   notFound: (method, path) => respondWith(RouteNotFoundBody, new ArkRouteNotFound({ method, path })),
-  internal: () => HttpServerResponse.unsafeJson({ error: "Internal server error", code: "INTERNAL_ERROR" }, { status: 500 })
+  internal: () => HttpServerResponse.unsafeJson({ error: "Internal server error", code: "INTERNAL_ERROR" }, { status: 500 }),
+  refused: ({ code, details, message, status }) => HttpServerResponse.unsafeJson({ ...details, error: message, code }, { status })
 }
 
-const pick = (modules: ReadonlyArray<ModuleErrorBodies>, path: string): ModuleErrorBodies =>
+/** The module owning `path`: the longest matching prefix, the ark module otherwise. */
+export const pick = (modules: ReadonlyArray<ModuleErrorBodies>, path: string): ModuleErrorBodies =>
   modules
     .flatMap((m) => m.prefixes.filter((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`)).map((p) => [p.length, m] as const))
     .sort((a, b) => b[0] - a[0])[0]?.[1] ?? arkErrorBodies

@@ -1,4 +1,3 @@
-import { createServer } from "node:http"
 import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
@@ -22,6 +21,7 @@ import { clearingErrorBodies } from "./clearing/errors.js"
 import { ClearingFacadeLive } from "./clearing/monitoring.handlers.js"
 import { ClearingOperationsLive } from "./clearing/operations.handlers.js"
 import { ClearingPacketsLive, ClearingUserPacketsLive } from "./clearing/packets.handlers.js"
+import * as Limits from "./limits.js"
 import { SystemLive } from "./system.handlers.js"
 import { AdminAuthLive, AdminLive } from "./admin/admin.handlers.js"
 import { observeRequests } from "./observe.js"
@@ -39,16 +39,23 @@ export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))
 )
 
-/** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json. */
-export const HttpAppLive = HttpApiBuilder.serve(observeRequests).pipe(
+/** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json; request limits and admission outermost (limits.ts). */
+export const HttpAppLive = HttpApiBuilder.serve((app) => observeRequests(Limits.guardRequests(app))).pipe(
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs-json" })),
   Layer.provide(ApiLive)
 )
 
-/** Node's HTTP server on PORT (0 picks a free port; the address is logged). */
-export const NodeServerLive = Layer.unwrapEffect(
-  Effect.map(ServerConfig, ({ port }) => NodeHttpServer.layer(createServer, { port }))
-)
+/** Node's HTTP server with the connection-level limits (limits.ts) on `host` and `port` (0 picks a free port). */
+export const guardedServer = (options: { readonly port: number; readonly host?: string }) =>
+  Layer.unwrapEffect(Effect.map(Limits.ServerGuard, (guard) => NodeHttpServer.layer(() => guard.server, options))).pipe(
+    Layer.provideMerge(Limits.layer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))
+  )
 
-export const ServeLive = HttpAppLive.pipe(HttpServer.withLogAddress, Layer.provide(NodeServerLive))
+/** The server on PORT (the address is logged). */
+export const NodeServerLive = Layer.unwrapEffect(Effect.map(ServerConfig, ({ port }) => guardedServer({ port })))
+
+/** On the way down (SIGTERM), before the routes go: stop accepting and let in-flight requests finish within the bound. */
+const DrainLive = Layer.scopedDiscard(Effect.flatMap(Limits.ServerGuard, (guard) => Effect.addFinalizer(() => guard.drain)))
+
+export const ServeLive = DrainLive.pipe(Layer.provide(HttpAppLive.pipe(HttpServer.withLogAddress, Layer.provideMerge(NodeServerLive))))

@@ -1,11 +1,15 @@
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse, Socket } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
 import { Clock, Duration, Effect, Option, Ref, Schedule, Stream } from "effect"
+import { WebSocketServer } from "ws"
 import { ClearingStatusTopic, type ClearingStatusUpdate, type PacketUpdate, PacketUpdateTopic } from "../../core/clearing/model.js"
 import { EventBus } from "../../ports/event-bus.js"
 import { type ClearingUserClaims, JwtKey, verifyToken } from "./clearing/auth.js"
 import { ClearingServiceUnavailable, ClearingValidationError, ServiceUnavailableBody, ValidationBody } from "./clearing/errors.js"
 import { clearingStatusMessage, packetUpdateMessage } from "./clearing/views.js"
+import { LimitsConfig } from "../config.js"
 import { respondWith } from "./error-bodies.js"
+import { upgradeHead, WS_MAX_BUFFERED_BYTES } from "./limits.js"
 
 /*
  * WebSocket /api/v1/ws (Relayooor): `auth` with a bearer JWT, then
@@ -14,6 +18,10 @@ import { respondWith } from "./error-bodies.js"
  * clearing core publishes to. Errors are `{ type: "error", error: { code, message, details } }`.
  * Liveness: the server sends `{type:"ping"}` every 30 s; a socket that sends
  * nothing (a `pong`, or anything else) for two intervals is closed.
+ * Limits: a message over WS_MAX_MESSAGE_BYTES closes the socket with 1009
+ * before it is buffered; more than WS_MAX_MESSAGES_PER_MINUTE with a
+ * RATE_LIMITED error and 1008; a reader that leaves more than
+ * WS_MAX_BUFFERED_BYTES unsent with a SLOW_CONSUMER error and 1013.
  */
 
 export const MAX_CONNECTIONS_PER_USER = 5
@@ -23,7 +31,7 @@ export const AUTH_WITHIN = Duration.seconds(10)
 const TOPICS = { packet_updates: "packet_updates", packet_update: "packet_updates", clearing_status: "clearing_status" } as const
 type Topic = (typeof TOPICS)[keyof typeof TOPICS]
 
-export const CLOSE = { unauthorized: 4401, tooManyConnections: 4429, pingTimeout: 4408 } as const
+export const CLOSE = { unauthorized: 4401, tooManyConnections: 4429, pingTimeout: 4408, policy: 1008, slowConsumer: 1013 } as const
 
 interface Filters {
   readonly chain_id?: string
@@ -54,11 +62,24 @@ export const ClearingWsLive = HttpApiBuilder.Router.use((router) =>
     const key = yield* JwtKey
     /** Open authenticated sockets per user, in this process. */
     const perUser = yield* Ref.make(new Map<string, number>())
+    const limits = yield* LimitsConfig.pipe(Effect.orDie)
+    // Our own upgrade, not the platform's: its server takes ws's 100 MiB default message size.
+    const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: limits.wsMaxMessageBytes })
 
-    const serve = (socket: Socket.Socket) =>
+    const serve = (socket: Socket.Socket, unsent: () => number) =>
       Effect.gen(function*() {
         const write = yield* socket.writer
-        const send = (message: unknown) => write(JSON.stringify(message)).pipe(Effect.ignore)
+        let slow = false
+        const send = (message: unknown): Effect.Effect<void> =>
+          slow
+            ? Effect.void
+            : unsent() > WS_MAX_BUFFERED_BYTES
+            ? Effect.sync(() => (slow = true)).pipe(
+              Effect.zipRight(write(JSON.stringify({ type: "error", error: { code: "SLOW_CONSUMER", message: "too many unread messages", details: { limit_bytes: WS_MAX_BUFFERED_BYTES } } }))),
+              Effect.zipRight(write(new Socket.CloseEvent(CLOSE.slowConsumer, "slow consumer"))),
+              Effect.ignore
+            )
+            : write(JSON.stringify(message)).pipe(Effect.ignore)
         const fail = (code: string, message: string, details: Record<string, unknown> = {}) =>
           send({ type: "error", error: { code, message, details } })
         const close = (code: number, reason: string) => write(new Socket.CloseEvent(code, reason)).pipe(Effect.ignore)
@@ -119,7 +140,20 @@ export const ClearingWsLive = HttpApiBuilder.Router.use((router) =>
             yield* send({ type: "subscribed", data: { topics: Array.from(topics), filters } })
           })
 
+        // Counted before the lock, so a flood is cut off without queueing a fiber per message.
+        const rate = { windowStart: yield* Clock.currentTimeMillis, count: 0 }
         const onMessage = (data: string | Uint8Array) =>
+          Effect.flatMap(Clock.currentTimeMillis, (now) => {
+            if (now - rate.windowStart >= 60_000) Object.assign(rate, { windowStart: now, count: 0 })
+            rate.count++
+            if (rate.count <= limits.wsMaxMessagesPerMinute) return handle(data)
+            if (rate.count > limits.wsMaxMessagesPerMinute + 1) return Effect.void
+            return fail("RATE_LIMITED", `more than ${limits.wsMaxMessagesPerMinute} messages per minute`, { limit: limits.wsMaxMessagesPerMinute }).pipe(
+              Effect.zipRight(close(CLOSE.policy, "message rate exceeded"))
+            )
+          })
+
+        const handle = (data: string | Uint8Array) =>
           lock.withPermits(1)(Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             yield* Ref.update(state, (s) => ({ ...s, lastSeen: now }))
@@ -194,8 +228,27 @@ export const ClearingWsLive = HttpApiBuilder.Router.use((router) =>
         if ((request.headers["upgrade"] ?? "").toLowerCase() !== "websocket") {
           return respondWith(ValidationBody, new ClearingValidationError({ problems: ["expected a WebSocket upgrade request"] }))
         }
-        const socket = yield* request.upgrade.pipe(Effect.orDie)
-        yield* serve(socket)
+        const incoming = NodeHttpServerRequest.toIncomingMessage(request)
+        const raw = incoming.socket
+        let unsent = () => 0
+        const socket = yield* Socket.fromWebSocket(
+          Effect.acquireRelease(
+            Effect.async<globalThis.WebSocket>((resume) =>
+              wss.handleUpgrade(incoming, raw, upgradeHead(incoming), (ws) => {
+                unsent = () => ws.bufferedAmount
+                resume(Effect.succeed(ws as unknown as globalThis.WebSocket))
+              })
+            ),
+            // 1001: the server is going away (shutdown); a socket the client already closed ignores it.
+            (ws) => Effect.sync(() => ws.close(1001, "server shutting down"))
+          )
+        )
+        yield* serve(socket, () => unsent())
+        // The socket is the WebSocket's now: answer only once it is gone, so nothing is written to it.
+        yield* Effect.async<void>((resume) => {
+          if (raw.destroyed) return resume(Effect.void)
+          raw.once("close", () => resume(Effect.void))
+        })
         return HttpServerResponse.empty()
       })
     )

@@ -193,5 +193,31 @@ export const clearingErrorBodies: ModuleErrorBodies = {
       error: { code: "INTERNAL_ERROR", title: "Internal Error", message: "Internal server error", details: {}, suggestion: "Retry later" },
       request_id: `req_${globalThis.crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`,
       timestamp: new Date().toISOString()
-    }, { status: 500 })
+    }, { status: 500 }),
+  refused: ({ code, details, message, status }) =>
+    HttpServerResponse.unsafeJson({
+      error: { code, title: REFUSAL_TITLES[status], message, details, suggestion: REFUSAL_SUGGESTIONS[status] },
+      request_id: `req_${globalThis.crypto.randomUUID().replace(/-/g, "").slice(0, 16)}`,
+      timestamp: new Date().toISOString()
+    }, { status })
 }
+
+const REFUSAL_TITLES = {
+  400: "Invalid Request",
+  408: "Request Timeout",
+  413: "Payload Too Large",
+  414: "URI Too Long",
+  429: "Rate Limited",
+  431: "Headers Too Large",
+  503: "Service Unavailable"
+} as const
+
+const REFUSAL_SUGGESTIONS = {
+  400: "Check the request parameters against the API documentation at /docs",
+  408: "Send the whole request promptly",
+  413: "Send a smaller body",
+  414: "Move the data from the URL into the body",
+  429: "Wait for the time in Retry-After before retrying",
+  431: "Send fewer or smaller headers",
+  503: "The server is busy; retry after the time in Retry-After"
+} as const

@@ -8,8 +8,12 @@ const STATUS_TEXT = {
   401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
+  408: "Request Timeout",
   409: "Conflict",
+  413: "Payload Too Large",
+  414: "URI Too Long",
   429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
   500: "Internal Server Error",
   503: "Service Unavailable"
 } as const
@@ -138,5 +142,7 @@ export const epochsErrorBodies: ModuleErrorBodies = {
   validation: (problems) => respondWith(ValidationBody, new EpochsValidationError({ messages: problems })),
   notFound: (method, path) => respondWith(RouteNotFoundBody, new EpochsRouteNotFound({ method, path })),
   internal: () =>
-    HttpServerResponse.unsafeJson({ statusCode: 500, message: ["Internal server error"], error: STATUS_TEXT[500] }, { status: 500 })
+    HttpServerResponse.unsafeJson({ statusCode: 500, message: ["Internal server error"], error: STATUS_TEXT[500] }, { status: 500 }),
+  refused: ({ code, details, message, status }) =>
+    HttpServerResponse.unsafeJson({ statusCode: status, message: [message], error: STATUS_TEXT[status], code, ...details }, { status })
 }

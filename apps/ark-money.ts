@@ -9,6 +9,7 @@ import * as VtxoService from "../core/vtxo/service.js"
 import { ArkConfig, ArkMoneyConfig } from "./config.js"
 import { leading, tracked } from "./jobs.js"
 import { InvoiceStoreLive, LedgerStoreLive, TransactionStoreLive, VtxoStoreLive } from "./persistence.js"
+import { quietFailures } from "./quiet-failures.js"
 
 /**
  * The gateway's first inventory when it has none: ten VTXOs of 100 000 sats
@@ -146,14 +147,13 @@ export const ArkMoneyJobsLive = Layer.scopedDiscard(
     const vtxos = yield* VtxoService.VtxoService
     const lightning = yield* LightningService.LightningService
     const reconciler = yield* Funds.CeremonyReconciler
-    const warn = (what: string) => (e: { readonly message: string }) => Effect.logWarning(`${what} failed`).pipe(Effect.annotateLogs({ reason: e.message }))
     yield* leading("ark.inventory", monitor.tick().pipe(tracked("ark.inventory", MONITOR_INTERVAL), Effect.repeat(Schedule.spaced(MONITOR_INTERVAL)), Effect.asVoid))
     yield* leading(
       "ark.settlement",
       vtxos.processSettlement().pipe(
         tracked("ark.settlement", Duration.hours(1)),
         Effect.tap((done) => (done.length > 0 ? Effect.logInfo("hourly settlement").pipe(Effect.annotateLogs({ settlements: done.length })) : Effect.void)),
-        Effect.catchAll(warn("settlement")),
+        quietFailures("settlement"),
         Effect.repeat(Schedule.spaced(Duration.hours(1))),
         Effect.delay(Duration.hours(1)),
         Effect.asVoid
@@ -167,7 +167,7 @@ export const ArkMoneyJobsLive = Layer.scopedDiscard(
           sweep.expired + sweep.resolved + sweep.orphans_released + released > 0
             ? Effect.logInfo("money sweep").pipe(Effect.annotateLogs({ ...sweep, ceremony_holds_released: released }))
             : Effect.void),
-        Effect.catchAll(warn("money sweep")),
+        quietFailures("money sweep"),
         Effect.repeat(Schedule.spaced(SWEEP_EVERY)),
         Effect.asVoid
       )

@@ -19,6 +19,7 @@ import { RequestGuardsLive } from "./layers.js"
 import { JobRegistry } from "./ops/jobs.js"
 import { tracked } from "./jobs.js"
 import { ClearingStoreLive, EventBusLive, PacketStoreLive } from "./persistence.js"
+import { quietFailures } from "./quiet-failures.js"
 
 /**
  * The clearing module: packets from COMETBFT_RPC_<CHAIN> (none → no packets,
@@ -91,7 +92,7 @@ export const ClearingJobsLive = Layer.scopedDiscard(
     yield* clearing.reconcile().pipe(
       tracked("clearing.reconcile", RECONCILE_EVERY),
       Effect.tap((r) => r.expired + r.delivered + r.failed + r.started > 0 ? Effect.logInfo("clearing reconcile").pipe(Effect.annotateLogs({ ...r })) : Effect.void),
-      Effect.catchAll((e) => Effect.logWarning("clearing reconcile failed", e.message)),
+      quietFailures("clearing reconcile"),
       Effect.repeat(Schedule.spaced(RECONCILE_EVERY)),
       (job) => jobs.leading("clearing.reconcile", job),
       Effect.forkScoped
@@ -99,7 +100,7 @@ export const ClearingJobsLive = Layer.scopedDiscard(
     yield* Effect.clockWith((c) => c.currentTimeMillis).pipe(
       Effect.flatMap((now) => packets.pruneParked(now - Duration.toMillis(PARKED_FOR))),
       tracked("clearing.prune-parked", PRUNE_EVERY),
-      Effect.catchAll((e) => Effect.logWarning("pruning parked relay events failed", e.message)),
+      quietFailures("pruning parked relay events"),
       Effect.repeat(Schedule.spaced(PRUNE_EVERY)),
       (job) => jobs.leading("clearing.prune-parked", job),
       Effect.forkScoped

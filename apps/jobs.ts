@@ -4,6 +4,7 @@ import { CeremonyService } from "../core/signing/ceremony.service.js"
 import { SessionService } from "../core/signing/service.js"
 import { LeaderLock } from "../ports/leader-lock.js"
 import { JobRegistry } from "./ops/jobs.js"
+import { quietFailures } from "./quiet-failures.js"
 
 const SWEEP_EVERY = Duration.seconds(10)
 
@@ -42,7 +43,7 @@ export const SigningJobsLive = Layer.scopedDiscard(
       tracked("signing.sweep", SWEEP_EVERY),
       Effect.tap((r) =>
         r.expired_sessions + r.timed_out_ceremonies > 0 ? Effect.logInfo("sweep").pipe(Effect.annotateLogs({ ...r })) : Effect.void),
-      Effect.catchAll((e) => Effect.logWarning("sweep failed", e.message)),
+      quietFailures("sweep"),
       Effect.repeat(Schedule.spaced(SWEEP_EVERY))
     )
     yield* leading("signing.sweep", Effect.zipRight(recover, sweep))
@@ -63,7 +64,7 @@ export const EpochsJobsLive = Layer.scopedDiscard(
       "epochs.rollover",
       epochs.ensureCurrentEpoch().pipe(
         tracked("epochs.rollover", ROLLOVER_EVERY),
-        Effect.catchAll((e) => Effect.logWarning("epoch rollover failed", e.message)),
+        quietFailures("epoch rollover"),
         Effect.repeat(Schedule.spaced(ROLLOVER_EVERY))
       )
     )

@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto"
+import { HttpApi, type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Exit } from "effect"
+import { Metrics } from "../../ports/metrics.js"
+import { RelaygateApi } from "./api.js"
+
+interface Template {
+  readonly method: string
+  readonly route: string
+  readonly pattern: RegExp
+  /** Literal characters: a static route beats a parameterised one that also matches. */
+  readonly weight: number
+}
+
+/** Routes served next to the API contract. */
+const EXTRA_ROUTES: ReadonlyArray<readonly [string, string]> = [
+  ["GET", "/docs"],
+  ["GET", "/docs-json"],
+  ["GET", "/api/v1/ws"]
+]
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+const templates: ReadonlyArray<Template> = (() => {
+  const out: Array<Template> = []
+  const add = (method: string, route: string) =>
+    out.push({
+      method,
+      route,
+      pattern: new RegExp(`^${route.split("/").map((seg) => (seg.startsWith(":") ? "[^/]+" : escape(seg))).join("/")}/?$`),
+      weight: route.replace(/:[^/]+/g, "").length
+    })
+  HttpApi.reflect(RelaygateApi, {
+    onGroup: () => {},
+    onEndpoint: ({ endpoint }) => add(endpoint.method, endpoint.path)
+  })
+  for (const [m, r] of EXTRA_ROUTES) add(m, r)
+  return out.sort((a, b) => b.weight - a.weight)
+})()
+
+/**
+ * The route template a request matched (`/sessions/:session_id/challenge`),
+ * so metrics have one series per route rather than per session id; anything
+ * else is `unmatched`, which keeps scanners from growing the label set.
+ */
+export const routeOf = (method: string, path: string): string => {
+  const m = method === "HEAD" ? "GET" : method
+  return templates.find((t) => t.method === m && t.pattern.test(path))?.route ?? "unmatched"
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * Every request: an id (the client's X-Request-Id when it is a sane token,
+ * else a fresh UUID) echoed in the response and carried by every log line the
+ * request causes; one access log line (path without query string, which may
+ * hold ?admin_key=); request count and latency by route template and status;
+ * 429s counted as rate-limit refusals.
+ */
+export const observeRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | Metrics> =>
+  Effect.gen(function*() {
+    const request = yield* HttpServerRequest.HttpServerRequest
+    const metrics = yield* Metrics
+    const given = request.headers["x-request-id"]
+    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID()
+    const path = request.url.split("?")[0] ?? "/"
+    const route = routeOf(request.method, path)
+    const t0 = performance.now()
+    const exit = yield* app.pipe(Effect.annotateLogs({ request_id: requestId }), Effect.exit)
+    const seconds = (performance.now() - t0) / 1000
+    // A failure that reached this far has no response yet; the server answers 500 for it.
+    const status = Exit.isSuccess(exit) ? exit.value.status : Exit.isInterrupted(exit) ? 499 : 500
+    const labels = { method: request.method, route, status: String(status) }
+    yield* metrics.increment("relaygate_http_requests_total", labels)
+    yield* metrics.observe("relaygate_http_request_duration_seconds", labels, seconds)
+    if (status === 429) yield* metrics.increment("relaygate_rate_limit_refusals_total", { route })
+    yield* Effect.logInfo("http request").pipe(
+      Effect.annotateLogs({ request_id: requestId, method: request.method, path, route, status, duration_ms: Math.round(seconds * 100_000) / 100 })
+    )
+    return Exit.isSuccess(exit)
+      ? HttpServerResponse.setHeader(exit.value, "x-request-id", requestId)
+      : yield* exit
+  })

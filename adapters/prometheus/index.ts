@@ -1,0 +1,1 @@
+export * as Metrics from "./metrics.js"

@@ -1,0 +1,3 @@
+export * from "./alerts.machine.js"
+export * from "./ceremony-outcomes.js"
+export * from "./errors.js"

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto"
-import { HttpApi, type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApi, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Exit } from "effect"
 import { Metrics } from "../../ports/metrics.js"
 import { RelaygateApi } from "./api.js"
@@ -65,6 +65,8 @@ export const observeRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Defau
     const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID()
     const path = request.url.split("?")[0] ?? "/"
     const route = routeOf(request.method, path)
+    // The server writes the response before outer middleware sees it, so the header goes on as a pre-response handler.
+    yield* HttpApp.appendPreResponseHandler((_req, res) => Effect.succeed(HttpServerResponse.setHeader(res, "x-request-id", requestId)))
     const t0 = performance.now()
     const exit = yield* app.pipe(Effect.annotateLogs({ request_id: requestId }), Effect.exit)
     const seconds = (performance.now() - t0) / 1000
@@ -77,7 +79,5 @@ export const observeRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Defau
     yield* Effect.logInfo("http request").pipe(
       Effect.annotateLogs({ request_id: requestId, method: request.method, path, route, status, duration_ms: Math.round(seconds * 100_000) / 100 })
     )
-    return Exit.isSuccess(exit)
-      ? HttpServerResponse.setHeader(exit.value, "x-request-id", requestId)
-      : yield* exit
+    return yield* exit
   })

@@ -71,7 +71,9 @@ const nonNegativeInt = (name: string, fallback: number) =>
  * 0 = no cap, e.g. behind a proxy), WS_MAX_MESSAGE_BYTES (65536 → close 1009),
  * WS_MAX_MESSAGES_PER_MINUTE (120 → close 1008). Overload: at most
  * MAX_IN_FLIGHT_REQUESTS (128) handled at once, MAX_QUEUED_REQUESTS (256)
- * waiting at most QUEUE_TIMEOUT_SECONDS (5); beyond → 503 with Retry-After.
+ * waiting at most QUEUE_TIMEOUT_SECONDS (5), and none while the event loop
+ * runs more than MAX_EVENT_LOOP_DELAY_MS (500) late (CPU-bound: requests wait
+ * in socket buffers, not in that queue); beyond → 503 with Retry-After.
  * SHUTDOWN_TIMEOUT_SECONDS (20): how long SIGTERM waits for in-flight work.
  */
 export const LimitsConfig = Config.all({
@@ -87,6 +89,7 @@ export const LimitsConfig = Config.all({
   maxInFlightRequests: positiveInt("MAX_IN_FLIGHT_REQUESTS", 128),
   maxQueuedRequests: nonNegativeInt("MAX_QUEUED_REQUESTS", 256),
   queueTimeoutSeconds: positiveInt("QUEUE_TIMEOUT_SECONDS", 5),
+  maxEventLoopDelayMs: positiveInt("MAX_EVENT_LOOP_DELAY_MS", 500),
   shutdownTimeoutSeconds: positiveInt("SHUTDOWN_TIMEOUT_SECONDS", 20)
 }).pipe(
   // Node refuses a headers timeout longer than the request timeout; say so at start-up.
@@ -96,6 +99,25 @@ export const LimitsConfig = Config.all({
   })
 )
 export type LimitsConfig = Config.Config.Success<typeof LimitsConfig>
+
+const isOrigin = (s: string) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol) && new URL(s).origin === s
+
+/**
+ * CORS_ORIGINS: unset → no CORS headers at all, so browsers keep pages of
+ * other origins out; `*` → any origin (no credentials); otherwise a
+ * comma-separated list of exact origins (`https://wallet.example.com`), and
+ * only a listed origin is echoed back.
+ */
+export const CorsConfig = Config.option(
+  Config.string("CORS_ORIGINS").pipe(
+    Config.validate({
+      message: "Expected * or a comma-separated list of origins like https://app.example.com (scheme, host and port only)",
+      validation: (raw) => raw.trim() === "*" || (splitList(raw).length > 0 && splitList(raw).every(isOrigin))
+    }),
+    Config.map((raw): "*" | ReadonlyArray<string> => (raw.trim() === "*" ? "*" : Array.from(new Set(splitList(raw)))))
+  )
+)
+export type CorsConfig = Config.Config.Success<typeof CorsConfig>
 
 const hasScheme = (schemes: ReadonlyArray<string>) => (raw: string) =>
   URL.canParse(raw) && schemes.includes(new URL(raw).protocol) && new URL(raw).hostname !== ""

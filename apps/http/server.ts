@@ -22,6 +22,7 @@ import { ClearingFacadeLive } from "./clearing/monitoring.handlers.js"
 import { ClearingOperationsLive } from "./clearing/operations.handlers.js"
 import { ClearingPacketsLive, ClearingUserPacketsLive } from "./clearing/packets.handlers.js"
 import * as Limits from "./limits.js"
+import { SecurityLive } from "./security.js"
 import { SystemLive } from "./system.handlers.js"
 import { AdminAuthLive, AdminLive } from "./admin/admin.handlers.js"
 import { observeRequests } from "./observe.js"
@@ -36,6 +37,8 @@ export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide([ClearingPacketsLive, ClearingUserPacketsLive, ClearingFacadeLive, ClearingOperationsLive, ClearingWsLive, ConsoleLive]),
   Layer.provide([OpsLive, AdminLive]),
   Layer.provide([ClearingAuthLive, AdminAuthLive]),
+  // Built after the error bodies, so CORS wraps them and error answers carry its headers too.
+  Layer.provide(SecurityLive),
   Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))
 )
 

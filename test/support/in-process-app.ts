@@ -1,0 +1,31 @@
+import { HttpApiBuilder, HttpApiSwagger, HttpApp, HttpServer } from "@effect/platform"
+import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { ServicesLive } from "../../apps/app.js"
+import { ApiLive } from "../../apps/http/server.js"
+
+export interface InProcessApp {
+  /** One request through the whole app (routing, middleware, error bodies), no socket. */
+  readonly handle: (request: Request) => Promise<Response>
+  readonly context: Context.Context<Layer.Layer.Success<typeof ServicesLive>>
+}
+
+/**
+ * The real HTTP app as a web handler, for tests that send many thousands of
+ * requests: no TCP, and it runs on the test's clock like `startApp`.
+ */
+export const inProcessApp = (env: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const services = yield* Layer.build(ServicesLive)
+    const routes = Layer.mergeAll(
+      HttpApiSwagger.layer({ path: "/docs" }),
+      HttpApiBuilder.middlewareOpenApi({ path: "/docs-json" })
+    ).pipe(
+      Layer.provideMerge(ApiLive),
+      Layer.provideMerge(Layer.mergeAll(HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, HttpServer.layerContext)),
+      Layer.provide(Layer.succeedContext(services))
+    )
+    const runtime = yield* Layer.toRuntime(routes)
+    const app = yield* HttpApiBuilder.httpApp.pipe(Effect.provide(runtime))
+    const handle = HttpApp.toWebHandlerRuntime(runtime)(app)
+    return { handle: (r: Request) => handle(r), context: services } satisfies InProcessApp
+  }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))

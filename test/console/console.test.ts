@@ -125,7 +125,7 @@ describe("the web console in Chromium", () => {
       yield* page(tab, (p) => p.getByLabel("Access token (JWT)").fill(token))
       yield* page(tab, (p) => p.getByRole("button", { name: "Sign in" }).click())
       yield* page(tab, (p) => p.getByRole("heading", { name: "Signed in" }).waitFor())
-      expect(yield* page(tab, (p) => p.evaluate(() => [sessionStorage.length, localStorage.length]))).toEqual([1, 0])
+      expect(yield* page(tab, (p) => p.evaluate<Array<number>>("[sessionStorage.length, localStorage.length]"))).toEqual([1, 0])
       // The address comes from the token's wallet_address; the user confirms it.
       expect(yield* page(tab, (p) => p.getByLabel("Wallet address").inputValue())).toBe("osmo1alice")
       yield* page(tab, (p) => p.getByRole("button", { name: "Show packets" }).click())
@@ -149,11 +149,10 @@ describe("the web console in Chromium", () => {
       expect(yield* page(tab, () => box.isChecked())).toBe(true)
       yield* page(tab, (p) => p.keyboard.press("Tab"))
       const focused = yield* page(tab, (p) =>
-        p.evaluate(() => {
-          const el = document.activeElement as HTMLElement
-          const style = getComputedStyle(el)
-          return { text: el.textContent, outline: `${style.outlineStyle} ${style.outlineWidth}` }
-        }))
+        // A string: this file is typed for Node, the expression runs in the page.
+        p.evaluate<{ text: string; outline: string }>(
+          "({ text: document.activeElement.textContent, outline: getComputedStyle(document.activeElement).outlineStyle + ' ' + getComputedStyle(document.activeElement).outlineWidth })"
+        ))
       expect(focused).toEqual({ text: "Request clearing for 1 selected", outline: "solid 3px" })
       yield* page(tab, (p) => p.keyboard.press("Enter"))
       const memo = yield* page(tab, (p) => p.getByTestId("pay-memo").innerText())
@@ -226,7 +225,7 @@ describe("the web console in Chromium", () => {
       yield* page(small, (p) => p.goto(`${app.baseUrl}/console/#/network`))
       yield* page(small, (p) => p.getByTestId("stuck-total").filter({ hasText: "3177" }).waitFor())
       // Nothing wider than the screen: no sideways scrolling on a phone.
-      expect(yield* page(small, (p) => p.evaluate(() => document.documentElement.scrollWidth))).toBeLessThanOrEqual(390)
+      expect(yield* page(small, (p) => p.evaluate<number>("document.documentElement.scrollWidth"))).toBeLessThanOrEqual(390)
       yield* page(small, (p) => p.screenshot({ path: screenshotPath("network-phone"), fullPage: false }))
 
       const noJs = yield* Effect.acquireRelease(
@@ -277,7 +276,7 @@ describe("the web console in Chromium", () => {
       expect(ready).toMatch(/Gateway\s+(ready|not ready)/)
       expect(yield* page(tab, (p) => p.locator("#panel-sessions").innerText())).toMatch(/\d+ sessions, \d+ active/)
       expect(yield* page(tab, (p) => p.locator("#panel-epoch").innerText())).toMatch(/Epoch|No epoch is running/)
-      expect(yield* page(tab, (p) => p.evaluate(() => [sessionStorage.getItem("relaygate.console.adminKey"), localStorage.length]))).toEqual([ADMIN_KEY, 0])
+      expect(yield* page(tab, (p) => p.evaluate<Array<string | number | null>>("[sessionStorage.getItem('relaygate.console.adminKey'), localStorage.length]"))).toEqual([ADMIN_KEY, 0])
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("operator"), fullPage: true }))
       expect(errors).toEqual([])
     }), { timeout: 240_000 })

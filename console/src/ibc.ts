@@ -446,8 +446,13 @@ export const ibcView: View = (root) => {
         void refresh()
       }
     }
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       socket = null
+      if (ev.code === 4401) {
+        // The gateway no longer accepts the token (expired): retrying cannot help.
+        statusBox.append(notice("error", "Live updates stopped: the gateway no longer accepts your token. Sign in again to follow this clearing."))
+        return
+      }
       if (!stopped && current !== null && !TERMINAL.has(current.status)) {
         // Back on the socket soon; a status read covers what was missed meanwhile.
         reconnect = window.setTimeout(() => {

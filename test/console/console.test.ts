@@ -49,7 +49,7 @@ const eventually = <A>(check: Effect.Effect<A>, ok: (a: A) => boolean, what: str
 
 const page = <A>(p: Page, f: (p: Page) => Promise<A>) => Effect.promise(() => f(p))
 
-const world = Effect.gen(function*() {
+const world = (o: { readonly hermesRefuses?: string } = {}) => Effect.gen(function*() {
   yield* TestClock.setTime(NOW)
   const dir = yield* consoleBuild
   const osmosis = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("osmosis-1", { startHeight: 41 })), (f) => Effect.promise(() => f.close()))
@@ -59,7 +59,11 @@ const world = Effect.gen(function*() {
     res.end(FIXTURE)
   })
   const hermes = yield* localHttp((req, res) =>
-    req.url.startsWith("/clear_packets") ? json(res, 200, { status: "success", result: [] }) : json(res, 404, {})
+    !req.url.startsWith("/clear_packets")
+      ? json(res, 404, {})
+      : o.hermesRefuses === undefined
+      ? json(res, 200, { status: "success", result: [] })
+      : json(res, 200, { status: "error", result: o.hermesRefuses })
   )
   const payments = new Map<string, unknown>()
   const lcd = yield* localHttp((req, res) => {
@@ -103,7 +107,7 @@ const fetchJson = (url: string, init: RequestInit = {}) =>
 describe("the web console in Chromium", () => {
   it.scoped("an IBC user finds a stuck packet, pays for clearing and watches it get cleared", () =>
     Effect.gen(function*() {
-      const { app, errors, hermes, noble, osmosis, payments, tab } = yield* world
+      const { app, errors, hermes, noble, osmosis, payments, tab } = yield* world()
       const token = yield* jwt
 
       // Alice: one delivered transfer, one nobody relays, one past its timeout, one about to time out.
@@ -194,9 +198,42 @@ describe("the web console in Chromium", () => {
       expect(errors).toEqual([])
     }), { timeout: 240_000 })
 
+  it.scoped("a clearing the relayer refuses ends as failed, with the relayer's reason on the page", () =>
+    Effect.gen(function*() {
+      const { app, errors, hermes, osmosis, payments, tab } = yield* world({ hermesRefuses: "insufficient gas: required 200000, provided 100000" })
+      const token = yield* jwt
+      const stuck = route(CHANNEL)
+      osmosis.commit([[sendEvent(stuck, { data: transferData({ sender: "osmo1alice", amount: "900", denom: "uosmo" }) })]])
+      yield* eventually(fetchJson(`${app.baseUrl}/api/v1/packets/stuck`), (r) => r.body.total === 1, "stuck packet indexed")
+
+      yield* page(tab, (p) => p.goto(`${app.baseUrl}/console/#/ibc`))
+      yield* page(tab, (p) => p.getByLabel("Access token (JWT)").fill(token))
+      yield* page(tab, (p) => p.getByRole("button", { name: "Sign in" }).click())
+      yield* page(tab, (p) => p.getByRole("button", { name: "Show packets" }).click())
+      yield* page(tab, (p) => p.getByRole("checkbox", { name: `Select packet osmosis-1-channel-750-${stuck.sequence} for clearing` }).check())
+      yield* page(tab, (p) => p.getByRole("button", { name: "Request clearing for 1 selected" }).click())
+      const clearingToken = yield* page(tab, (p) => p.getByTestId("clearing-token").innerText())
+      const txHash = "EF".repeat(32)
+      payments.set(txHash, {
+        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: clearingToken } },
+        tx_response: { txhash: txHash, height: "61", code: 0, timestamp: new Date(NOW).toISOString() }
+      })
+      // A wrong hash first: the page says why and lets the user try again.
+      yield* page(tab, (p) => p.getByLabel("Payment transaction hash").fill("AB".repeat(32)))
+      yield* page(tab, (p) => p.getByRole("button", { name: "Verify payment" }).click())
+      yield* page(tab, (p) => p.getByText(/^Payment not accepted: /).waitFor())
+      yield* page(tab, (p) => p.getByLabel("Payment transaction hash").fill(txHash))
+      yield* page(tab, (p) => p.getByRole("button", { name: "Verify payment" }).click())
+      yield* eventually(Effect.sync(() => hermes.requests().filter((r) => r.method === "POST").length), (n) => n === 1, "hermes asked to clear")
+      yield* page(tab, (p) => p.locator("[data-testid=clearing-status][data-status=failed]").waitFor())
+      expect(yield* page(tab, (p) => p.getByRole("status").filter({ hasText: "Status:" }).innerText())).toContain("insufficient gas")
+      yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-failed"), fullPage: true }))
+      expect(errors).toEqual([])
+    }), { timeout: 240_000 })
+
   it.scoped("the network view shows Chainpulse's chains, relayers and a chart of stuck packets per channel, on a phone too", () =>
     Effect.gen(function*() {
-      const { app, chromium, errors, osmosis, tab } = yield* world
+      const { app, chromium, errors, osmosis, tab } = yield* world()
       const stuck = route({ ...CHANNEL, src_channel: "channel-141", dst_channel: "channel-0" })
       osmosis.commit([[sendEvent(stuck, { data: transferData({ sender: "osmo1carol", amount: "123456789", denom: "uosmo" }) })]])
       yield* eventually(fetchJson(`${app.baseUrl}/api/v1/channels/congestion`), (r) => r.body.channels.length === 1, "stuck packet indexed")
@@ -241,7 +278,7 @@ describe("the web console in Chromium", () => {
 
   it.scoped("the operator view shows a VTXO batch created through the API, with the admin key kept in session storage", () =>
     Effect.gen(function*() {
-      const { app, errors, tab } = yield* world
+      const { app, errors, tab } = yield* world()
       const btcOf = (stats: any) => stats.by_asset.find((a: any) => a.asset_id === "BTC")
       const before = (yield* fetchJson(`${app.baseUrl}/vtxos/stats`)).body
       const batch = yield* fetchJson(`${app.baseUrl}/vtxos/batch/create`, {

@@ -47,9 +47,9 @@ export const CONFIG_VARIABLES: ReadonlyArray<ConfigVariable> = [
     meaning: "WebSocket limits: close 1009 / 1008"
   },
   {
-    names: ["MAX_IN_FLIGHT_REQUESTS", "MAX_QUEUED_REQUESTS", "QUEUE_TIMEOUT_SECONDS"],
-    defaults: { MAX_IN_FLIGHT_REQUESTS: "128", MAX_QUEUED_REQUESTS: "256", QUEUE_TIMEOUT_SECONDS: "5" },
-    meaning: "overload: requests handled at once, waiting, and for how long; beyond → 503 with `Retry-After`"
+    names: ["MAX_IN_FLIGHT_REQUESTS", "MAX_QUEUED_REQUESTS", "QUEUE_TIMEOUT_SECONDS", "MAX_EVENT_LOOP_DELAY_MS"],
+    defaults: { MAX_IN_FLIGHT_REQUESTS: "128", MAX_QUEUED_REQUESTS: "256", QUEUE_TIMEOUT_SECONDS: "5", MAX_EVENT_LOOP_DELAY_MS: "500" },
+    meaning: "overload: requests handled at once, waiting, and for how long; none while the event loop lags more than the delay; beyond → 503 with `Retry-After`"
   },
   { names: ["SHUTDOWN_TIMEOUT_SECONDS"], defaults: { SHUTDOWN_TIMEOUT_SECONDS: "20" }, meaning: "how long SIGTERM waits for in-flight work" },
   {

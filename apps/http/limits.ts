@@ -203,6 +203,22 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
     const slots = yield* Effect.makeSemaphore(limits.maxInFlightRequests)
     const queueTimeout = Duration.seconds(limits.queueTimeoutSeconds)
 
+    // A CPU-bound process holds its backlog in socket buffers and the event loop, where the in-flight count
+    // cannot see it: how late a short timer fires is the measure of that queue. The smallest of the last
+    // three readings, so one long task (a signing step) is not taken for overload; a saturated loop is late every time.
+    const TICK = 50
+    const lags = [0, 0, 0]
+    let lag = 0
+    let expected = Date.now() + TICK
+    const ticker = setInterval(() => {
+      const now = Date.now()
+      lags.shift()
+      lags.push(Math.max(0, now - expected))
+      lag = Math.min(...lags)
+      expected = now + TICK
+    }, TICK).unref()
+    yield* Effect.addFinalizer(() => Effect.sync(() => clearInterval(ticker)))
+
     const shed = (bodies: ModuleErrorBodies) =>
       Effect.succeed(HttpServerResponse.setHeaders(bodies.refused(refusals.overloaded()), retryAfter(1)))
 
@@ -229,6 +245,7 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
     const admit = <E, R>(bodies: ModuleErrorBodies, app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
       Effect.uninterruptibleMask((restore) =>
         Effect.gen(function*() {
+          if (lag > limits.maxEventLoopDelayMs) return yield* shed(bodies)
           const now = yield* restore(slots.withPermitsIfAvailable(1)(run(bodies, app)))
           if (Option.isSome(now)) return now.value
           if (admission.queued >= limits.maxQueuedRequests) return yield* shed(bodies)
@@ -275,7 +292,7 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
 
 /** The guarded Node server (not yet listening) from LIMITS config, for NodeHttpServer.layer. */
 export const layer = (modules: ReadonlyArray<ModuleErrorBodies>) =>
-  Layer.effect(ServerGuard, Effect.flatMap(LimitsConfig, (limits) => make(limits, modules)))
+  Layer.scoped(ServerGuard, Effect.flatMap(LimitsConfig, (limits) => make(limits, modules)))
 
 /**
  * The request-side limits, outermost around the app: per-IP socket cap,

@@ -9,6 +9,8 @@ const root = fileURLToPath(new URL("../..", import.meta.url))
 
 export interface Replica {
   readonly baseUrl: string
+  /** The app's own process (not a wrapper): for signals and memory readings. */
+  readonly pid: number
   readonly output: () => string
   /** Resolves with the exit code (null when killed by a signal). */
   readonly exited: Promise<number | null>
@@ -40,6 +42,7 @@ export const startReplica = (env: Record<string, string>) =>
         if (m !== null) {
           return {
             baseUrl: `http://127.0.0.1:${m[1]}`,
+            pid: child.pid!,
             output: () => output,
             exited,
             kill: (signal) => Effect.promise(() => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : (child.kill(signal), exited.then(() => undefined))))

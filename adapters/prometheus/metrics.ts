@@ -29,7 +29,7 @@ export const make = (options: PrometheusOptions = {}) =>
   Effect.gen(function*() {
     const runtime = yield* Effect.runtime<never>()
     const registry = new Registry()
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "relaygate_process_" })
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "relaygate_" })
 
     const counters = Object.fromEntries(
       Object.entries(COUNTERS).map(([name, def]) => [name, new Counter({ name, help: def.help, labelNames: def.labels, registers: [registry] })])

@@ -24,7 +24,7 @@ const recordingProvider = (seen: Set<string>) =>
   ConfigProvider.fromFlat(ConfigProvider.makeFlat({
     load: (path) => {
       seen.add(path.join("_"))
-      return Effect.fail(ConfigError.MissingData(path, `${path.join("_")} is unset`))
+      return Effect.fail(ConfigError.MissingData([...path], `${path.join("_")} is unset`))
     },
     enumerateChildren: (path) =>
       Effect.succeed(path.length === 0 ? HashSet.fromIterable(documented.filter((n) => n.includes("<CHAIN>")).map(sampleName)) : HashSet.empty()),

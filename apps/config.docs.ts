@@ -1,6 +1,6 @@
 /**
  * The operators' documentation of every variable apps/config.ts reads: the
- * README's configuration table is rendered from this list (`npm run docs:config`).
+ * README's configuration table is rendered from this list (`npm run docs:readme`).
  * test/apps/config.docs.test.ts runs the Config code itself and fails when a
  * variable it reads is missing here (or one listed here is not read), when a
  * documented default is not what leaving the variable unset does, or when the
@@ -148,14 +148,17 @@ export const renderConfigTable = (variables: ReadonlyArray<ConfigVariable> = CON
   ].join("\n")
 
 export const README_MARKERS = {
-  start: "<!-- config-table:start (generated from apps/config.docs.ts by npm run docs:config) -->",
+  start: "<!-- config-table:start (generated from apps/config.docs.ts by npm run docs:readme) -->",
   end: "<!-- config-table:end -->"
 } as const
 
-/** `readme` with the text between the markers replaced by the rendered table; undefined when the markers are missing. */
-export const withConfigTable = (readme: string): string | undefined => {
-  const start = readme.indexOf(README_MARKERS.start)
-  const end = readme.indexOf(README_MARKERS.end)
+/** `text` with what lies between `markers` replaced by `content`; undefined when the markers are missing. */
+export const replaceBetween = (text: string, markers: { readonly start: string; readonly end: string }, content: string): string | undefined => {
+  const start = text.indexOf(markers.start)
+  const end = text.indexOf(markers.end)
   if (start === -1 || end < start) return undefined
-  return `${readme.slice(0, start + README_MARKERS.start.length)}\n${renderConfigTable()}\n${readme.slice(end)}`
+  return `${text.slice(0, start + markers.start.length)}\n${content}\n${text.slice(end)}`
 }
+
+/** `readme` with the rendered configuration table between its markers; undefined when the markers are missing. */
+export const withConfigTable = (readme: string): string | undefined => replaceBetween(readme, README_MARKERS, renderConfigTable())

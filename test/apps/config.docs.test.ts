@@ -43,7 +43,7 @@ describe("README configuration table ↔ apps/config.ts", () => {
       yield* loadAll(recordingProvider(seen))
       const read = Array.from(seen, (n) => n.replace(SAMPLE_CHAIN, "<CHAIN>")).sort()
       expect(configs.length).toBeGreaterThan(5)
-      expect(read, "apps/config.ts reads these: list each in apps/config.docs.ts, then run npm run docs:config").toEqual([...documented].sort())
+      expect(read, "apps/config.ts reads these: list each in apps/config.docs.ts, then run npm run docs:readme").toEqual([...documented].sort())
     }))
 
   it("no variable is read through Config outside apps/config.ts", () => {
@@ -82,6 +82,6 @@ describe("README configuration table ↔ apps/config.ts", () => {
     const readme = readFileSync(join(root, "README.md"), "utf8")
     expect(readme, `README.md needs ${README_MARKERS.start} and ${README_MARKERS.end}`).toContain(README_MARKERS.start)
     expect(readme).toContain(renderConfigTable())
-    expect(withConfigTable(readme), "README.md's configuration table is stale: run npm run docs:config").toEqual(readme)
+    expect(withConfigTable(readme), "README.md's configuration table is stale: run npm run docs:readme").toEqual(readme)
   })
 })

@@ -48,8 +48,16 @@ export const pick = (modules: ReadonlyArray<ModuleErrorBodies>, path: string): M
     .flatMap((m) => m.prefixes.filter((p) => path === p || path.startsWith(p.endsWith("/") ? p : `${p}/`)).map((p) => [p.length, m] as const))
     .sort((a, b) => b[0] - a[0])[0]?.[1] ?? arkErrorBodies
 
-const isMalformedBody = (defect: unknown): boolean =>
-  typeof defect === "object" && defect !== null && "_tag" in defect && defect._tag === "RequestError"
+/** Why a body could not be read, when the defect is an unreadable body rather than a bug. */
+const malformedBody = (defect: unknown): string | undefined => {
+  const tag = typeof defect === "object" && defect !== null && "_tag" in defect ? defect._tag : undefined
+  // The payload decoder dies with these when a body does not parse as its content-type says.
+  return tag === "RequestError"
+    ? "the request body is not valid JSON"
+    : tag === "MultipartError"
+    ? "the request body is not valid multipart/form-data"
+    : undefined
+}
 
 /**
  * Never a stack trace, never a 5xx for bad input: decode failures and
@@ -76,9 +84,8 @@ export const errorBodiesLayer = (modules: ReadonlyArray<ModuleErrorBodies>) =>
             return Effect.failCause(cause)
           }
           const defect = Cause.dieOption(cause)
-          if (Option.isSome(defect) && isMalformedBody(defect.value)) {
-            return Effect.succeed(bodies.validation(["the request body is not valid JSON"]))
-          }
+          const unreadable = Option.isSome(defect) ? malformedBody(defect.value) : undefined
+          if (unreadable !== undefined) return Effect.succeed(bodies.validation([unreadable]))
           if (Cause.isInterruptedOnly(cause)) return Effect.failCause(cause)
           return Effect.logError("unhandled failure", cause).pipe(Effect.as(bodies.internal()))
         })

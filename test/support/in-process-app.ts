@@ -1,4 +1,5 @@
-import { HttpApiBuilder, HttpApiSwagger, HttpApp, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiSwagger, HttpApp } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { ServicesLive } from "../../apps/app.js"
 import { ApiLive } from "../../apps/http/server.js"
@@ -11,7 +12,10 @@ export interface InProcessApp {
 
 /**
  * The real HTTP app as a web handler, for tests that send many thousands of
- * requests: no TCP, and it runs on the test's clock like `startApp`.
+ * requests: no TCP, and it runs on the test's clock like `startApp`. It has
+ * the Node server's platform services (file system for multipart bodies), but
+ * not the connection-level guard (limits.ts), which needs a socket: body size
+ * and JSON depth limits are tested over TCP.
  */
 export const inProcessApp = (env: Record<string, string> = {}) =>
   Effect.gen(function*() {
@@ -21,7 +25,7 @@ export const inProcessApp = (env: Record<string, string> = {}) =>
       HttpApiBuilder.middlewareOpenApi({ path: "/docs-json" })
     ).pipe(
       Layer.provideMerge(ApiLive),
-      Layer.provideMerge(Layer.mergeAll(HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, HttpServer.layerContext)),
+      Layer.provideMerge(Layer.mergeAll(HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, NodeHttpServer.layerContext)),
       Layer.provide(Layer.succeedContext(services))
     )
     const runtime = yield* Layer.toRuntime(routes)

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, ParseResult, Schedule, Schema, Scope } from "effect"
+import { Effect, Option, ParseResult, Schedule, Schema, Scope } from "effect"
 import { StoreUnavailable } from "../../core/shared/errors.js"
 import * as Breaker from "../resilience/breaker.js"
 
@@ -103,6 +103,9 @@ export const storeOps = (sql: SqlClient.SqlClient, store: string) => {
     transaction: <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
       withTransaction(effect).pipe(
         Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(fail(operation)(e))),
+        // A COMMIT or ROLLBACK that fails (the connection died under it) is a defect to @effect/sql; here it is
+        // the database going away: the server applies the transaction whole or not at all, so it is a 503, not a 500.
+        Effect.catchSomeDefect((d) => (d instanceof SqlError ? Option.some(Effect.fail(fail(operation)(d))) : Option.none())),
         Effect.retry({ while: isRetryable, schedule: Schedule.exponential("5 millis").pipe(Schedule.jittered), times: 8 }),
         Breaker.wallClockDeadline(TRANSACTION_TIMEOUT_MS, timedOut(operation, TRANSACTION_TIMEOUT_MS)),
         (e) => breaker.guard<A, E | StoreUnavailable, R, StoreUnavailable>(e, guarded(operation)),

@@ -51,6 +51,7 @@ const meter = (available: number, min: number) => {
 const PANELS: ReadonlyArray<Panel> = [
   {
     id: "ready",
+    wide: true,
     title: "Dependency health",
     load: async () => {
       const r = await api<{ ready: boolean; checks: Record<string, { status: string; adapter: string; detail?: string }> }>("/ready", { acceptStatus: [503] })
@@ -105,6 +106,7 @@ const PANELS: ReadonlyArray<Panel> = [
   },
   {
     id: "ceremonies",
+    wide: true,
     title: "Ceremonies in flight",
     load: async () => {
       const r = await api<{ sessions: ReadonlyArray<any>; count: number }>("/sessions?status=signing&limit=50")

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, TestClock } from "effect"
 import { SignJWT } from "jose"
 import { schnorr } from "@noble/curves/secp256k1.js"
+import { sha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex } from "@noble/hashes/utils.js"
 import { readFileSync } from "node:fs"
 import type { Page } from "playwright-core"
@@ -294,6 +295,27 @@ describe("the web console in Chromium", () => {
         body: JSON.stringify({ user_pubkey: bytesToHex(schnorr.getPublicKey(schnorr.utils.randomSecretKey())), amount_sats: 21_000 })
       })
       expect(lift.status).toBe(201)
+
+      // A signing ceremony driven step by step, stopped after two of six steps: in flight.
+      const post = (path: string, body: unknown) =>
+        fetchJson(`${app.baseUrl}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      const senderKey = schnorr.utils.randomSecretKey()
+      const sender = bytesToHex(schnorr.getPublicKey(senderKey))
+      expect((yield* post("/assets/BTC/mint", { user_pubkey: sender, amount: 1_000_000 })).status).toBe(200)
+      const session = yield* post("/sessions/create", {
+        user_pubkey: sender,
+        session_type: "p2p_transfer",
+        intent_data: { recipient_pubkey: bytesToHex(schnorr.getPublicKey(schnorr.utils.randomSecretKey())), amount: 10_000, asset_id: "BTC" }
+      })
+      const sessionId: string = session.body.session_id
+      const challenge = yield* post(`/sessions/${sessionId}/challenge`, {})
+      const signature = bytesToHex(schnorr.sign(sha256(new TextEncoder().encode(challenge.body.challenge_data)), senderKey))
+      expect((yield* post(`/sessions/${sessionId}/respond`, { signature, user_pubkey: sender })).status).toBe(200)
+      expect((yield* post("/signing/ceremony/start", { session_id: sessionId, auto_execute: false })).body.status).toBe("running")
+      for (const step of [1, 2]) expect((yield* post(`/signing/ceremony/${sessionId}/step/${step}`, {})).status).toBe(200)
+      // The ceremony took a VTXO from the inventory: the page shows the figures as they are now.
+      const now = btcOf((yield* fetchJson(`${app.baseUrl}/vtxos/stats`)).body)
+      expect(now.assigned).toBe((btcOf(before)?.assigned ?? 0) + 1)
       const available = (btcOf(before)?.available ?? 0) + 12
       expect(btcOf(after).available).toBe(available)
 
@@ -304,14 +326,17 @@ describe("the web console in Chromium", () => {
       const inventory = tab.getByRole("region", { name: "VTXO inventory per asset" })
       yield* page(tab, () => inventory.locator("tbody tr").first().waitFor())
       const btc = yield* page(tab, () => inventory.locator("tbody tr").filter({ hasText: "BTC" }).innerText())
-      expect(btc).toContain(`${available} / min 10`)
-      expect(btc).toContain(String((btcOf(before)?.available_sats ?? 0) + 12 * 5_000))
+      expect(btc).toContain(`${now.available} / min 10`)
+      expect(btc).toContain(String(now.available_sats))
+      expect(btc).toMatch(new RegExp(`/ min 10\\s+${now.assigned}\\s`))
       expect(yield* page(tab, (p) => p.locator("#panel-vtxos").innerText())).toContain(`${after.total_vtxos} VTXOs in ${before.batches + 1} batch(es)`)
       const invoices = yield* page(tab, (p) => p.getByRole("region", { name: "Latest Lightning invoices" }).locator("tbody tr").allInnerTexts())
       expect(invoices).toEqual([expect.stringMatching(new RegExp(`^lift\\s+21000 sats\\s+BTC\\s+${lift.body.status}`))])
+      const ceremonies = yield* page(tab, (p) => p.getByRole("region", { name: "Signing ceremonies in flight" }).locator("tbody tr").allInnerTexts())
+      expect(ceremonies).toEqual([expect.stringMatching(new RegExp(`^${sessionId.slice(0, 8)}…\\S*\\s+p2p_transfer\\s+${sender.slice(0, 6)}…\\S+\\s+2/6 `))])
+      expect(yield* page(tab, (p) => p.locator("#panel-sessions").innerText())).toMatch(/1 sessions, 1 active/)
       const ready = yield* page(tab, (p) => p.locator("#panel-ready").innerText())
       expect(ready).toMatch(/Gateway\s+(ready|not ready)/)
-      expect(yield* page(tab, (p) => p.locator("#panel-sessions").innerText())).toMatch(/\d+ sessions, \d+ active/)
       expect(yield* page(tab, (p) => p.locator("#panel-epoch").innerText())).toMatch(/Epoch|No epoch is running/)
       expect(yield* page(tab, (p) => p.evaluate<Array<string | number | null>>("[sessionStorage.getItem('relaygate.console.adminKey'), localStorage.length]"))).toEqual([ADMIN_KEY, 0])
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("operator"), fullPage: true }))

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto"
+import { hostname } from "node:os"
 import { Duration, Effect, Layer, Option } from "effect"
 import { LeaderLock } from "../../ports/leader-lock.js"
 import { RedisClient } from "./client.js"
@@ -6,7 +7,12 @@ import { RedisClient } from "./client.js"
 export interface LeaderLockOptions {
   /** How long a lock outlives a holder that stopped renewing it (died, or cut off from Redis). */
   readonly ttl?: Duration.DurationInput | undefined
+  /** Who this replica is, written into the lock's value so operators can see who leads (default `host:pid`). */
+  readonly holder?: string | undefined
 }
+
+/** The replica named in a lock's value (`<holder>/<nonce>`). */
+export const holderOf = (value: string): string => value.slice(0, Math.max(0, value.lastIndexOf("/")))
 
 const DEFAULT_TTL = Duration.seconds(15)
 
@@ -36,6 +42,7 @@ export const make = (options: LeaderLockOptions = {}) =>
   Effect.gen(function*() {
     const { breaker, client, prefix } = yield* RedisClient
     const ttl = Duration.toMillis(Duration.decode(options.ttl ?? DEFAULT_TTL))
+    const holder = options.holder ?? `${hostname()}:${process.pid}`
     const tick = Duration.millis(Math.max(10, Math.floor(ttl / 3)))
     const call = <A>(f: () => Promise<A>) =>
       breaker.guard(Effect.tryPromise({ try: f, catch: (e) => (e instanceof Error ? e : new Error(String(e))) }), {
@@ -73,7 +80,7 @@ export const make = (options: LeaderLockOptions = {}) =>
       lead: <E, R>(name: string, job: Effect.Effect<void, E, R>) => {
         const key = `${prefix}lock:${name}`
         const round = Effect.gen(function*() {
-          const token = randomBytes(16).toString("hex")
+          const token = `${holder}/${randomBytes(16).toString("hex")}`
           while (!(yield* tryAcquire(key, token))) yield* Effect.sleep(tick)
           yield* Effect.logInfo("leading job").pipe(Effect.annotateLogs({ job: name }))
           const outcome = yield* Effect.raceFirst(

@@ -15,7 +15,8 @@ const SWEEP_EVERY = Duration.seconds(10)
  * registry records while this replica leads (/queue-status).
  */
 export const leading = <E, R>(name: string, job: Effect.Effect<void, E, R>) =>
-  Effect.flatMap(Effect.zip(LeaderLock, JobRegistry), ([lock, jobs]) => Effect.forkScoped(lock.lead(name, jobs.leading(name, job))))
+  Effect.flatMap(Effect.zip(LeaderLock, JobRegistry), ([lock, jobs]) =>
+    Effect.zipRight(jobs.register(name), Effect.forkScoped(lock.lead(name, jobs.leading(name, job)))))
 
 /** One run of job `name` that repeats every `every`, recorded (start, duration, outcome) before its failure is logged and swallowed. */
 export const tracked = (name: string, every: Duration.DurationInput) =>

@@ -17,7 +17,13 @@ type Panel = {
   readonly title: string
   /** Tables too wide for half the page take the whole row. */
   readonly wide?: boolean
-  readonly load: (key: string | null) => Promise<Node | ReadonlyArray<Node>>
+  readonly load: (ctx: Ctx) => Promise<Node | ReadonlyArray<Node>>
+}
+
+/** One refresh: the key, and the admin summary fetched once for the panels that read it. */
+interface Ctx {
+  readonly key: string | null
+  readonly summary: Promise<unknown>
 }
 
 const adminOnly = async <A>(path: string, key: string | null): Promise<A | Node> => {
@@ -69,7 +75,7 @@ const PANELS: ReadonlyArray<Panel> = [
   {
     id: "alerts",
     title: "Alerts",
-    load: async (key) => {
+    load: async ({ key }) => {
       const r = await adminOnly<any>("/admin/alerts", key)
       if (r instanceof Node) return r
       const list: ReadonlyArray<any> = Array.isArray(r) ? r : Array.isArray(r?.alerts) ? r.alerts : Array.isArray(r?.active) ? r.active : []
@@ -86,8 +92,8 @@ const PANELS: ReadonlyArray<Panel> = [
   {
     id: "summary",
     title: "Dashboard summary",
-    load: async (key) => {
-      const r = await adminOnly<unknown>("/admin/dashboard/summary", key)
+    load: async ({ summary }) => {
+      const r = await summary
       if (r instanceof Node) return r
       const fs = figures(r)
       return fs.length === 0 ? h("p", { class: "empty" }, "The summary has no figures.") : h("dl", { class: "kv grid" }, fs.slice(0, 40).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]))
@@ -163,7 +169,7 @@ const PANELS: ReadonlyArray<Panel> = [
   {
     id: "epoch",
     title: "Current epoch",
-    load: async (key) => {
+    load: async ({ key, summary: pending }) => {
       const r = await api<any>("/api/v1/zipcode-assignments/stats")
       const e = r.epochStatus?.currentEpoch
       const parts: Array<Node> = []
@@ -178,7 +184,7 @@ const PANELS: ReadonlyArray<Panel> = [
           h("dt", {}, "Listings"), h("dd", {}, `${e.actualExpected} expected of ${e.targetListings} targeted`)))
       }
       // Zipcodes and miner statuses are served to signed miners/validators; operators get them from the admin summary when it has them.
-      const summary = key === null ? null : await adminOnly<any>("/admin/dashboard/summary", key).catch(() => null)
+      const summary: any = await pending.catch(() => null)
       const epochs = summary !== null && !(summary instanceof Node) ? summary.epochs ?? summary.epoch ?? null : null
       const zips: ReadonlyArray<any> = epochs?.zipcodes ?? epochs?.current?.zipcodes ?? []
       const miners: ReadonlyArray<any> = epochs?.miners ?? epochs?.miner_statuses ?? epochs?.current?.miners ?? []
@@ -238,10 +244,13 @@ export const operatorView: View = (root) => {
 
   const load = async () => {
     window.clearTimeout(timer)
+    const ctx: Ctx = { key, summary: adminOnly("/admin/dashboard/summary", key) }
+    // Read by two panels; a failure is shown by each, not left unhandled.
+    ctx.summary.catch(() => {})
     await Promise.all(PANELS.map(async (p) => {
       const body = bodies.get(p.id)!
       try {
-        const content = await p.load(key)
+        const content = await p.load(ctx)
         if (!stopped) replace(body, content instanceof Node ? content : [...content])
       } catch (e) {
         if (!stopped) replace(body, notice("error", `Could not load: ${errorText(e)}`))

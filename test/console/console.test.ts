@@ -229,6 +229,11 @@ describe("the web console in Chromium", () => {
       yield* page(tab, (p) => p.locator("[data-testid=clearing-status][data-status=failed]").waitFor())
       expect(yield* page(tab, (p) => p.getByRole("status").filter({ hasText: "Status:" }).innerText())).toContain("insufficient gas")
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-failed"), fullPage: true }))
+
+      // On a phone the same page fits the screen: tables turn into one card per packet.
+      yield* page(tab, (p) => p.setViewportSize({ width: 390, height: 844 }))
+      expect(yield* page(tab, (p) => p.evaluate<number>("document.documentElement.scrollWidth"))).toBeLessThanOrEqual(390)
+      yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-phone"), fullPage: true }))
       expect(errors).toEqual([])
     }), { timeout: 240_000 })
 

@@ -1,0 +1,164 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, TestClock } from "effect"
+import { SignJWT } from "jose"
+import { readFileSync } from "node:fs"
+import { ClearingJobsLive } from "../../../apps/clearing.js"
+import { recvEvent, route, sendEvent, T0, transferData } from "../../support/clearing.js"
+import { startFakeCometBft } from "../../support/fake-cometbft.js"
+import { request, startApp } from "../../support/http-app.js"
+import { json, localHttp } from "../../support/local-http.js"
+import { tcpProxy } from "../../support/tcp-proxy.js"
+
+/*
+ * The clearing module's outside services, each taken away and brought back
+ * mid-test: Chainpulse, the Cosmos REST endpoint that verifies payments and
+ * Hermes sit behind proxies the test cuts; the CometBFT fake refuses and drops
+ * its sockets. The app runs on the test clock (breaker cool-downs, reconnect
+ * backoff), its sockets on real time.
+ */
+
+const SECRET = "clearing-outage-test-secret-0123456789abcdef"
+const SERVICE = "osmo1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu"
+const NOW = T0 + 3_600_000
+const FIXTURE = readFileSync(new URL("../../../../shared/fixtures/chainpulse/metrics-snapshot.txt", import.meta.url))
+const CHANNEL = { src_port: "transfer", src_channel: "channel-750", dst_port: "transfer", dst_channel: "channel-1" }
+
+const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
+
+const token = Effect.promise(() =>
+  new SignJWT({ user_id: "usr_alice", wallet_address: "osmo1alice", chain_id: "osmosis-1" })
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuedAt(Math.floor(NOW / 1000))
+    .setExpirationTime(Math.floor(NOW / 1000) + 86_400)
+    .sign(new TextEncoder().encode(SECRET))
+)
+
+/** Polls `read` (moving the app's clock by `step` each round) until `done` holds. */
+const until = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, step = "1 second") =>
+  Effect.gen(function*() {
+    for (let round = 1; round <= 80; round++) {
+      const a = yield* read
+      if (done(a)) return { round, value: a }
+      yield* TestClock.adjust(step)
+      yield* sleep(100)
+    }
+    return yield* Effect.dieMessage(`condition never held; last: ${JSON.stringify(yield* read).slice(0, 400)}`)
+  })
+
+const world = Effect.gen(function*() {
+  yield* TestClock.setTime(NOW)
+  const osmosis = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("osmosis-1", { startHeight: 41 })), (f) => Effect.promise(() => f.close()))
+  const noble = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("noble-1", { startHeight: 900 })), (f) => Effect.promise(() => f.close()))
+  const chainpulseServer = yield* localHttp((_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" })
+    res.end(FIXTURE)
+  })
+  const hermesServer = yield* localHttp((req, res) =>
+    req.url.startsWith("/clear_packets") ? json(res, 200, { status: "success", result: [] }) : json(res, 404, {})
+  )
+  const payments = new Map<string, unknown>()
+  const lcdServer = yield* localHttp((req, res) => {
+    const tx = payments.get(req.url.split("/").at(-1)!)
+    return tx === undefined ? json(res, 404, { code: 5, message: "tx not found", details: [] }) : json(res, 200, tx)
+  })
+  const proxyOf = (url: string) => tcpProxy("127.0.0.1", Number(new URL(url).port))
+  const chainpulse = yield* proxyOf(chainpulseServer.url)
+  const hermes = yield* proxyOf(hermesServer.url)
+  const lcd = yield* proxyOf(lcdServer.url)
+  const app = yield* startApp({
+    JWT_SECRET: SECRET,
+    CHAINPULSE_URL: `http://127.0.0.1:${chainpulse.port}`,
+    COMETBFT_RPC_OSMOSIS_1: osmosis.url,
+    COMETBFT_RPC_NOBLE_1: noble.url,
+    COSMOS_REST_OSMOSIS_1: `http://127.0.0.1:${lcd.port}`,
+    CLEARING_ADDRESS_OSMOSIS_1: SERVICE,
+    CLEARING_FEE: "500000uosmo",
+    HERMES_URL: `http://127.0.0.1:${hermes.port}`
+  })
+  yield* Layer.build(ClearingJobsLive.pipe(Layer.provide(Layer.succeedContext(app.context))))
+  yield* until(Effect.sync(() => osmosis.subscriptions() + noble.subscriptions()), (n) => n === 2)
+  const jwt = yield* token
+  const call = (method: string, path: string, body?: unknown) =>
+    request(app.baseUrl, method, path, body, { headers: { authorization: `Bearer ${jwt}`, ...(body === undefined ? {} : { "content-type": "application/json" }) } })
+  return { osmosis, noble, chainpulse, hermes, hermesServer, lcd, payments, call }
+})
+
+const outage = (dependency: string) => ({ error: expect.objectContaining({ details: expect.objectContaining({ dependency }) }) })
+
+describe("outages of the clearing module's services", () => {
+  it.scoped("Chainpulse, CometBFT, the payment chain's REST endpoint and Hermes each go away and come back; what needs them is a 503 naming them, the rest keeps answering, nothing is half-applied", () =>
+    Effect.gen(function*() {
+      const { call, chainpulse, hermes, hermesServer, lcd, noble, osmosis, payments } = yield* world
+      const earlier = route(CHANNEL)
+      osmosis.commit([[sendEvent(earlier)]])
+      noble.commit([[recvEvent(earlier)]])
+      const stuck = route(CHANNEL)
+      osmosis.commit([[sendEvent(stuck, { data: transferData({ sender: "osmo1alice", receiver: "noble1bob", amount: "2500000", denom: "uosmo" }) })]])
+      yield* until(call("GET", "/api/v1/packets/stuck"), (r) => r.body.total === 1)
+
+      // Chainpulse: its views are a 503 naming it; packet views come from the chains and keep working.
+      expect((yield* call("GET", "/api/monitoring/data")).status).toBe(200)
+      yield* chainpulse.cut
+      for (let i = 0; i < 6; i++) {
+        const r = yield* call("GET", "/api/monitoring/data")
+        expect(r.status).toBe(503)
+        expect(r.body).toMatchObject(outage("Chainpulse"))
+      }
+      expect((yield* call("GET", "/api/v1/packets/stuck")).status).toBe(200)
+      yield* chainpulse.restore
+      const monitoring = yield* until(call("GET", "/api/monitoring/data"), (r) => r.status === 200, "5 seconds")
+      expect(monitoring.round).toBeLessThanOrEqual(5)
+
+      // CometBFT: the follower loses its socket and cannot reconnect; queries still answer from the store;
+      // a packet sent meanwhile is picked up once the node is back (reconnect + backfill).
+      osmosis.refuseConnections(true)
+      osmosis.dropConnections()
+      const during = route(CHANNEL)
+      osmosis.commit([[sendEvent(during)]])
+      yield* TestClock.adjust("2 seconds")
+      expect((yield* call("GET", "/api/v1/packets/stuck")).body.total).toBe(1)
+      osmosis.refuseConnections(false)
+      const resumed = yield* until(call("GET", "/api/v1/packets/stuck"), (r) => r.body.total === 2, "2 seconds")
+      expect(resumed.value.body.packets.map((p: { sequence: number }) => p.sequence)).toContain(during.sequence)
+
+      // The payment chain's REST endpoint: verifying is a 503 naming the chain; the clearing still waits for payment.
+      const quote = yield* call("POST", "/api/v1/clearing/request-token", { packets: [{ chain_id: "osmosis-1", channel: "channel-750", sequence: stuck.sequence }] })
+      expect(quote.status).toBe(200)
+      const clearingToken: string = quote.body.token
+      const txHash = "AB".repeat(32)
+      payments.set(txHash, {
+        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: `clearing ${clearingToken}` } },
+        tx_response: { txhash: txHash, height: "60", code: 0, timestamp: new Date(NOW).toISOString() }
+      })
+      yield* lcd.cut
+      yield* hermes.cut
+      const unverified = yield* call("POST", "/api/v1/clearing/verify-payment", { token: clearingToken, tx_hash: txHash })
+      expect(unverified.status).toBe(503)
+      expect(unverified.body.error).toMatchObject({ code: "CHAIN_UNAVAILABLE" })
+      expect((yield* call("GET", `/api/v1/clearing/status/${clearingToken}`)).body.status).toBe("awaiting_payment")
+      yield* lcd.restore
+
+      // Hermes: the paid clearing cannot be executed; it ends failed (refundable), not stuck half-way.
+      const paid = yield* until(call("POST", "/api/v1/clearing/verify-payment", { token: clearingToken, tx_hash: txHash }), (r) => r.status !== 503, "5 seconds")
+      expect(paid.value.status).toBe(200)
+      const failed = yield* until(call("GET", `/api/v1/clearing/status/${clearingToken}`), (r) => r.body.status !== "paid" && r.body.status !== "clearing")
+      expect(failed.value.body.status).toMatch(/^(failed|refunded)$/)
+      expect(hermesServer.requests().filter((r) => r.method === "POST")).toHaveLength(0)
+      // Verifying the same payment again does not start the clearing over.
+      yield* call("POST", "/api/v1/clearing/verify-payment", { token: clearingToken, tx_hash: txHash })
+      expect((yield* call("GET", `/api/v1/clearing/status/${clearingToken}`)).body.status).toBe(failed.value.body.status)
+
+      // Hermes back: the next clearing reaches it.
+      yield* hermes.restore
+      yield* TestClock.adjust("5 seconds")
+      const next = yield* call("POST", "/api/v1/clearing/request-token", { packets: [{ chain_id: "osmosis-1", channel: "channel-750", sequence: during.sequence }] })
+      expect(next.status).toBe(200)
+      const tx2 = "CD".repeat(32)
+      payments.set(tx2, {
+        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: `clearing ${next.body.token}` } },
+        tx_response: { txhash: tx2, height: "61", code: 0, timestamp: new Date(NOW).toISOString() }
+      })
+      expect((yield* call("POST", "/api/v1/clearing/verify-payment", { token: next.body.token, tx_hash: tx2 })).status).toBe(200)
+      yield* until(Effect.sync(() => hermesServer.requests().filter((r) => r.method === "POST").length), (n) => n === 1)
+    }))
+})

@@ -5,6 +5,7 @@ import { JobRegistry } from "../ops/jobs.js"
 import { LogBuffer } from "../ops/logging.js"
 import * as Reports from "../ops/reports.js"
 import { Ops } from "../ops/service.js"
+import { Persistence } from "../persistence.js"
 import { NostrWorker } from "../worker/controller.js"
 import { RelaygateApi } from "./api.js"
 import { GatewayIdentity } from "./system.handlers.js"
@@ -19,9 +20,10 @@ export const OpsLive = HttpApiBuilder.group(RelaygateApi, "ops", (handlers) =>
       Context.add(JobRegistry, yield* JobRegistry),
       Context.add(LogBuffer, yield* LogBuffer),
       Context.add(GatewayIdentity, yield* GatewayIdentity),
-      Context.add(NostrWorker, yield* NostrWorker)
+      Context.add(NostrWorker, yield* NostrWorker),
+      Context.add(Persistence, yield* Persistence)
     )
-    const run = <A>(report: Effect.Effect<A, never, Metrics | Ops | JobRegistry | LogBuffer | GatewayIdentity | NostrWorker>) =>
+    const run = <A>(report: Effect.Effect<A, never, Metrics | Ops | JobRegistry | LogBuffer | GatewayIdentity | NostrWorker | Persistence>) =>
       Effect.provide(report, context)
     return handlers
       .handle("metrics", () =>

@@ -12,7 +12,8 @@ export interface JobRun {
 
 export interface JobStatus {
   readonly name: string
-  readonly every_seconds: number
+  /** null until the job's first run says how often it runs. */
+  readonly every_seconds: number | null
   /** Whether this replica holds the job's leader lock (only the holder runs it). */
   readonly leader_here: boolean
   readonly leader_since: number | null
@@ -36,6 +37,8 @@ export class JobRegistry extends Context.Tag("relaygate/apps/JobRegistry")<JobRe
   readonly replica: string
   /** Wraps one run of a job that repeats every `every`. */
   readonly track: (name: string, every: Duration.DurationInput) => <A, E, R>(run: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Makes a job known before this replica may lead it (it is listed from then on). */
+  readonly register: (name: string) => Effect.Effect<void>
   /** Wraps a job's whole life under its leader lock. */
   readonly leading: <A, E, R>(name: string, job: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   readonly statuses: Effect.Effect<ReadonlyArray<JobStatus>>
@@ -102,16 +105,14 @@ export const make = Effect.gen(function*() {
   const statuses = Effect.sync(() =>
     Array.from(jobs.entries()).map(([name, s]): JobStatus => ({
       name,
-      every_seconds: s.every_ms / 1000,
+      every_seconds: s.every_ms === 0 ? null : s.every_ms / 1000,
       leader_here: s.leader_since !== null,
       leader_since: s.leader_since,
       runs: s.runs,
       failures: s.failures,
       last_run: s.last,
-      next_run_at: s.leader_since === null
+      next_run_at: s.leader_since === null || s.last === null
         ? null
-        : s.last === null
-        ? s.leader_since
         : s.last.started_at + s.last.duration_ms + s.every_ms
     })).sort((a, b) => a.name.localeCompare(b.name))
   )
@@ -119,6 +120,7 @@ export const make = Effect.gen(function*() {
   return JobRegistry.of({
     replica: `${hostname()}:${process.pid}`,
     track,
+    register: (name) => Effect.sync(() => void state(name)),
     leading,
     statuses,
     history: (since) => history.filter((r) => r.started_at >= since),

@@ -1,7 +1,9 @@
-import { Clock, Effect, LogLevel } from "effect"
+import { Clock, Effect, LogLevel, Option } from "effect"
+import { holderOf } from "../../adapters/redis/leader-lock.js"
 import { toIso } from "../../core/shared/time.js"
 import { Metrics, type MetricName, type Sample } from "../../ports/metrics.js"
 import { GatewayIdentity } from "../http/system.handlers.js"
+import { Persistence } from "../persistence.js"
 import { NostrWorker } from "../worker/controller.js"
 import { type JobStatus, JobRegistry } from "./jobs.js"
 import { LOG_BUFFER_SIZE, LogBuffer } from "./logging.js"
@@ -19,10 +21,26 @@ const by = (xs: ReadonlyArray<Sample>, label: string): Record<string, number> =>
   return out
 }
 
-const jobView = (j: JobStatus) => ({
+/**
+ * Who holds each job's lock: this replica when it leads; with Redis, the
+ * holder named in the lock's value; otherwise nobody (one process).
+ */
+const leaders = (names: ReadonlyArray<string>) =>
+  Effect.flatMap(Persistence, (p) =>
+    Option.match(p.redis, {
+      onNone: () => Effect.succeed(new Map<string, string | null>()),
+      onSome: ({ client, prefix }) =>
+        Effect.tryPromise(() => (names.length === 0 ? Promise.resolve([]) : client.mget(...names.map((n) => `${prefix}lock:${n}`)))).pipe(
+          Effect.map((values) => new Map(names.map((n, i) => [n, values[i] == null ? null : holderOf(values[i]!)]))),
+          Effect.orElseSucceed(() => new Map<string, string | null>())
+        )
+    }))
+
+const jobView = (j: JobStatus, replica: string, holder: string | null | undefined) => ({
   name: j.name,
   every_seconds: j.every_seconds,
-  leader: j.leader_here ? "this replica" : "another replica (or none yet)",
+  leader: j.leader_here ? replica : holder ?? null,
+  leader_here: j.leader_here,
   leader_since: j.leader_since === null ? null : toIso(j.leader_since),
   runs: j.runs,
   failures: j.failures,
@@ -35,7 +53,9 @@ const jobView = (j: JobStatus) => ({
 export const queueStatus = Effect.gen(function*() {
   const jobs = yield* JobRegistry
   const now = yield* Clock.currentTimeMillis
-  return { replica: jobs.replica, timestamp: toIso(now), jobs: (yield* jobs.statuses).map(jobView) }
+  const statuses = yield* jobs.statuses
+  const held = yield* leaders(statuses.map((j) => j.name))
+  return { replica: jobs.replica, timestamp: toIso(now), jobs: statuses.map((j) => jobView(j, jobs.replica, held.get(j.name))) }
 })
 
 /** A job is stale when it missed two of its runs on the replica that leads it. */
@@ -51,7 +71,7 @@ export const heartbeats = Effect.gen(function*() {
       ...statuses.map((j) => {
         const last = j.last_run === null ? null : j.last_run.started_at + j.last_run.duration_ms
         const status = !j.leader_here
-          ? "led elsewhere"
+          ? "not led here"
           : j.last_run?.outcome === "failed"
           ? "failing"
           : (last ?? j.leader_since ?? now) + 2 * j.every_seconds * 1000 + 1000 < now

@@ -9,6 +9,7 @@ import { LogBuffer } from "../../ops/logging.js"
 import { MetricsListener } from "../../ops/metrics.js"
 import * as Reports from "../../ops/reports.js"
 import { Ops, type OpsRefused, type OpsUnavailable } from "../../ops/service.js"
+import { Persistence } from "../../persistence.js"
 import { NostrWorker } from "../../worker/controller.js"
 import { RelaygateApi } from "../api.js"
 import { ArkRouteNotFound, ArkServiceUnavailable, ArkValidationError } from "../ark/errors.js"
@@ -82,9 +83,10 @@ export const AdminLive = HttpApiBuilder.group(RelaygateApi, "admin", (handlers) 
       Context.add(JobRegistry, jobs),
       Context.add(LogBuffer, logs),
       Context.add(GatewayIdentity, yield* GatewayIdentity),
-      Context.add(NostrWorker, worker)
+      Context.add(NostrWorker, worker),
+      Context.add(Persistence, yield* Persistence)
     )
-    const run = <A, E>(report: Effect.Effect<A, E, Metrics | Ops | JobRegistry | LogBuffer | GatewayIdentity | NostrWorker>) =>
+    const run = <A, E>(report: Effect.Effect<A, E, Metrics | Ops | JobRegistry | LogBuffer | GatewayIdentity | NostrWorker | Persistence>) =>
       Effect.provide(report, context)
     const since = (hours: number | undefined) => Effect.map(Clock.currentTimeMillis, (now) => now - (hours ?? 24) * 3_600_000)
 

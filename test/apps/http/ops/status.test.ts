@@ -1,6 +1,10 @@
+import { hostname } from "node:os"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, TestClock } from "effect"
 import * as MemoryLock from "../../../../adapters/memory/leader-lock.js"
+import * as RedisLock from "../../../../adapters/redis/leader-lock.js"
+import { LeaderLock } from "../../../../ports/leader-lock.js"
+import { randomPrefix, REDIS_URL, redisLayerWith, withRedis } from "../../../support/redis.js"
 import { EpochsJobsLive, SigningJobsLive } from "../../../../apps/jobs.js"
 import { JobRegistry } from "../../../../apps/ops/jobs.js"
 import { request, startApp } from "../../../support/http-app.js"
@@ -33,7 +37,8 @@ describe("status routes", () => {
       yield* withJobs(app)
       const queue = (yield* eventually(request(app.baseUrl, "GET", "/queue-status"), (r) => r.body.jobs.length === 2)).body
       const sweep = queue.jobs.find((j: any) => j.name === "signing.sweep")
-      expect(sweep).toMatchObject({ every_seconds: 10, leader: "this replica", runs: 1, failures: 0, last_run: { outcome: "succeeded" } })
+      expect(sweep).toMatchObject({ every_seconds: 10, leader: queue.replica, leader_here: true, runs: 1, failures: 0, last_run: { outcome: "succeeded" } })
+      expect(queue.replica).toBe(`${hostname()}:${process.pid}`)
       // Next run: the end of the last one plus the interval, on the app's clock.
       expect(Date.parse(sweep.next_run_at) - Date.parse(sweep.last_run.started_at)).toBeGreaterThanOrEqual(10_000)
       expect(queue.jobs.find((j: any) => j.name === "epochs.rollover")).toMatchObject({ every_seconds: 60, runs: 1 })
@@ -113,3 +118,23 @@ describe("status routes", () => {
       expect(metrics).toContain(`relaygate_dependency_up{dependency="cometbft:osmosis-1",adapter="rpc"} 0`)
     }), { timeout: 60_000 })
 })
+
+await withRedis("queue status on Redis", () =>
+  describe("queue status on Redis", () => {
+    it.scoped("names the replica holding a job's lock when it is not this one", () =>
+      Effect.gen(function*() {
+        const prefix = randomPrefix()
+        // Another replica, here a lock with another holder name on the same Redis prefix, leads the sweep.
+        const other = yield* Layer.build(RedisLock.layer({ holder: "replica-b:4242" }).pipe(Layer.provide(redisLayerWith(prefix))))
+        yield* Effect.forkScoped(Context.get(other, LeaderLock).lead("signing.sweep", Effect.never))
+        const app = yield* startApp({ REDIS_URL, REDIS_KEY_PREFIX: prefix })
+        yield* Layer.build(Layer.mergeAll(SigningJobsLive, EpochsJobsLive).pipe(
+          Layer.provide(Layer.effect(LeaderLock, RedisLock.make()).pipe(Layer.provide(redisLayerWith(prefix)))),
+          Layer.provide(Layer.succeedContext(app.context))
+        ))
+        const queue = (yield* eventually(request(app.baseUrl, "GET", "/queue-status"), (r) =>
+          r.body.jobs.some((j: any) => j.name === "epochs.rollover" && j.runs === 1))).body
+        expect(queue.jobs.find((j: any) => j.name === "signing.sweep")).toMatchObject({ leader: "replica-b:4242", leader_here: false, runs: 0, next_run_at: null })
+        expect(queue.jobs.find((j: any) => j.name === "epochs.rollover")).toMatchObject({ leader: queue.replica, leader_here: true })
+      }), { timeout: 60_000 })
+  }))

@@ -168,4 +168,28 @@ describe.runIf(canMakeCertificates)("outages of arkd, lnd and tapd", () => {
       expect((yield* call("POST", `/lightning/pay/${second.paymentHash}`)).status).toBe(409)
       expect(yield* balance).toMatchObject({ balance: 30_000, reserved_balance: 0 })
     }))
+  it.scoped("tapd away: the reserve view and tapd balances are a 503 naming tapd; ledger transfers keep working; both answer again once it is back", () =>
+    Effect.gen(function*() {
+      const { call, fakes, recovers, sims } = yield* world
+      yield* sims.tapd.simulator.mint("gBTC", 2_100n)
+      expect((yield* call("POST", "/assets", { asset_id: "gBTC", name: "Gateway BTC", ticker: "gBTC", total_supply: 0 })).status).toBe(201)
+      const [a, b] = [user(), user()]
+      expect((yield* call("POST", "/assets/gBTC/mint", { user_pubkey: a, amount: 1_000 })).status).toBe(200)
+      expect((yield* call("GET", "/assets/gBTC/reserve")).status).toBe(200)
+
+      yield* fakes.tapd.stop
+      for (const path of ["/assets/gBTC/reserve", "/grpc/tapd/balances"]) {
+        const r = yield* call("GET", path)
+        expect(r.status, path).toBe(503)
+        expect(r.body).toMatchObject({ code: "SERVICE_UNAVAILABLE", dependency: "tapd" })
+      }
+      const moved = yield* call("POST", "/assets/transfer", { sender_pubkey: a, recipient_pubkey: b, asset_id: "gBTC", amount: 400 })
+      expect(moved.status).toBe(200)
+      expect(moved.body).toMatchObject({ sender_balance: { balance: 600 }, recipient_balance: { balance: 400 } })
+
+      yield* fakes.tapd.start
+      const back = yield* recovers(call("GET", "/assets/gBTC/reserve"), (r) => r.status === 200)
+      expect(back.round).toBeLessThanOrEqual(10)
+      expect((yield* call("GET", "/grpc/tapd/balances")).body).toMatchObject({ adapter: "grpc", assets: [{ name: "gBTC", balance: 2_100 }] })
+    }))
 })

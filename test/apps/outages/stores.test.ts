@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, TestClock } from "effect"
+import { Effect, Layer, TestClock } from "effect"
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
+import { SigningJobsLive } from "../../../apps/jobs.js"
+import { LeaderLockLive } from "../../../apps/persistence.js"
 import { request, startApp } from "../../support/http-app.js"
 import { ADMIN_URL, createEmptyDatabase, dropDatabase, mariadbReachable, randomDatabaseName, urlOf } from "../../support/mariadb.js"
 import { REDIS_URL, redisReachable } from "../../support/redis.js"
@@ -59,6 +61,10 @@ describe.runIf(haveMariadb)("MariaDB outage", () => {
       expect((yield* call("POST", "/assets", { asset_id: "gBTC", name: "Gateway BTC", ticker: "gBTC", total_supply: 0 })).status).toBe(201)
       expect((yield* call("POST", "/assets/gBTC/mint", { user_pubkey: a, amount: 100_000 })).status).toBe(200)
       expect((yield* transfer(1_000)).status).toBe(200)
+      // The session sweep runs in the background; it must carry on after the outage.
+      yield* Layer.build(SigningJobsLive.pipe(Layer.provide(LeaderLockLive), Layer.provide(Layer.succeedContext(app.context))))
+      const session = yield* call("POST", "/sessions/create", { user_pubkey: a, session_type: "p2p_transfer", intent_data: { recipient_pubkey: b, amount: 1_000, asset_id: "gBTC" } })
+      expect(session.status).toBe(201)
 
       // Cut while transfers are in flight: each is applied whole or not at all.
       const inFlight = yield* Effect.forEach(Array.from({ length: 20 }, () => transfer(1_000)), (t) => t, { concurrency: 20 }).pipe(Effect.fork)
@@ -79,6 +85,8 @@ describe.runIf(haveMariadb)("MariaDB outage", () => {
       expect((yield* call("GET", "/health")).status).toBe(200)
       expect((yield* call("GET", "/grpc/arkd/info")).status).toBe(200)
 
+      // The session's deadline passes during the outage; every sweep in between fails.
+      yield* TestClock.adjust("31 minutes")
       yield* proxy.restore
       const back = yield* recovers(balances, ([x, y]) => x.status === 200 && y.status === 200)
       expect(back.round).toBeLessThanOrEqual(10)
@@ -96,6 +104,10 @@ describe.runIf(haveMariadb)("MariaDB outage", () => {
       expect(after.status).toBe(200)
       expect(after.body).toMatchObject({ sender_balance: { balance: sender.balance - 1_000 }, recipient_balance: { balance: recipient.balance + 1_000 } })
       expect((yield* call("GET", "/ready")).body.checks.database).toMatchObject({ status: "ok", breaker: "closed" })
+      // The sweep resumed on its own and expired the session (nobody called /sessions/cleanup).
+      const stats = yield* recovers(call("GET", "/sessions/stats"), (r) => r.status === 200 && r.body.by_status?.expired === 1)
+      expect(stats.value.body).toMatchObject({ active: 0 })
+      expect((yield* call("GET", `/sessions/${session.body.session_id}`)).body.status).toBe("expired")
     }))
 })
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, TestClock } from "effect"
 import { SignJWT } from "jose"
 import { schnorr } from "@noble/curves/secp256k1.js"
@@ -7,7 +7,7 @@ import { bytesToHex } from "@noble/hashes/utils.js"
 import { readFileSync } from "node:fs"
 import type { Page } from "playwright-core"
 import { ClearingJobsLive } from "../../apps/clearing.js"
-import { browser, consoleBuild, screenshotPath } from "../support/browser.js"
+import { browser, buildConsole, removeBuild, screenshotPath } from "../support/browser.js"
 import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../support/clearing.js"
 import { startFakeCometBft } from "../support/fake-cometbft.js"
 import { startApp } from "../support/http-app.js"
@@ -52,7 +52,6 @@ const page = <A>(p: Page, f: (p: Page) => Promise<A>) => Effect.promise(() => f(
 
 const world = (o: { readonly hermesRefuses?: string } = {}) => Effect.gen(function*() {
   yield* TestClock.setTime(NOW)
-  const dir = yield* consoleBuild
   const osmosis = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("osmosis-1", { startHeight: 41 })), (f) => Effect.promise(() => f.close()))
   const noble = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("noble-1", { startHeight: 900 })), (f) => Effect.promise(() => f.close()))
   const chainpulse = yield* localHttp((_req, res) => {
@@ -74,7 +73,7 @@ const world = (o: { readonly hermesRefuses?: string } = {}) => Effect.gen(functi
   const app = yield* startApp({
     JWT_SECRET: SECRET,
     ADMIN_API_KEY: ADMIN_KEY,
-    CONSOLE_DIR: dir,
+    CONSOLE_DIR: consoleDir,
     EXPLORER_TX_URL_NOBLE_1: NOBLE_EXPLORER,
     EXPLORER_TX_URL_OSMOSIS_1: "https://www.mintscan.io/osmosis/tx/{tx_hash}",
     CHAINPULSE_URL: chainpulse.url,
@@ -98,6 +97,13 @@ const world = (o: { readonly hermesRefuses?: string } = {}) => Effect.gen(functi
   tab.on("pageerror", (e) => errors.push(String(e)))
   return { app, osmosis, noble, hermes, payments, tab, errors, chromium }
 })
+
+/** Built once for the file: every test serves the same page. */
+let consoleDir = ""
+beforeAll(async () => {
+  consoleDir = await buildConsole()
+}, 180_000)
+afterAll(() => removeBuild(consoleDir))
 
 const fetchJson = (url: string, init: RequestInit = {}) =>
   Effect.promise(async () => {

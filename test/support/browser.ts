@@ -30,18 +30,17 @@ export const browser = Effect.acquireRelease(
   (b: Browser) => Effect.promise(() => b.close())
 )
 
-/** The console built by Vite, as `npm run build:console` builds it, into a directory of the test's own (CONSOLE_DIR). */
-export const consoleBuild = Effect.acquireRelease(
-  Effect.promise(async () => {
-    const out = mkdtempSync(join(tmpdir(), "relaygate-console-build-"))
-    await promisify(execFile)(join(ROOT, "node_modules/.bin/vite"), ["build", "--config", "console/vite.config.ts", "--outDir", out, "--emptyOutDir"], {
-      cwd: ROOT,
-      timeout: 120_000
-    })
-    return out
-  }),
-  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-)
+/** The console built by Vite, as `npm run build:console` builds it, into a directory of the caller's own (for CONSOLE_DIR). */
+export const buildConsole = async (): Promise<string> => {
+  const out = mkdtempSync(join(tmpdir(), "relaygate-console-build-"))
+  await promisify(execFile)(join(ROOT, "node_modules/.bin/vite"), ["build", "--config", "console/vite.config.ts", "--outDir", out, "--emptyOutDir"], {
+    cwd: ROOT,
+    timeout: 120_000
+  })
+  return out
+}
+
+export const removeBuild = (dir: string) => rmSync(dir, { recursive: true, force: true })
 
 /** test-results/console/<name>.png (ignored by git) for a person to look at. */
 export const screenshotPath = (name: string) => {

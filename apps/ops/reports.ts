@@ -74,7 +74,9 @@ export const heartbeats = Effect.gen(function*() {
           ? "not led here"
           : j.last_run?.outcome === "failed"
           ? "failing"
-          : (last ?? j.leader_since ?? now) + 2 * j.every_seconds * 1000 + 1000 < now
+          : last === null || j.every_seconds === null
+          ? "waiting for first run"
+          : last + 2 * j.every_seconds * 1000 + 1000 < now
           ? "stale"
           : "ok"
         return { service: `job:${j.name}`, replica: jobs.replica, last_seen: last === null ? null : toIso(last), status }

@@ -263,6 +263,12 @@ describe("the web console in Chromium", () => {
       expect(onChain[0]).toMatch(/osmosis-1\s+channel-141\s+unknown chain channel-0\s+1\s+5\dm \d+s\s+123\u202f456\u202f789 uosmo/)
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("network"), fullPage: true }))
 
+      // Live: another packet gets stuck on that channel and the page shows it at its next refresh, untouched.
+      const another = route({ ...CHANNEL, src_channel: "channel-141", dst_channel: "channel-0" })
+      osmosis.commit([[sendEvent(another, { data: transferData({ sender: "osmo1dave", amount: "1", denom: "uosmo" }) })]])
+      yield* page(tab, (p) =>
+        p.getByRole("region", { name: "Stuck packets by channel (chain events)" }).locator("tbody tr").filter({ hasText: "123\u202f456\u202f790 uosmo" }).waitFor({ timeout: 40_000 }))
+
       // Keyboard: the nav is reachable and the current view is marked.
       expect(yield* page(tab, (p) => p.getByRole("link", { name: "Network" }).getAttribute("aria-current"))).toBe("page")
 

@@ -3,28 +3,48 @@ import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { machine, type Row, table } from "./harness.js"
 import { schnorrVerify, sr25519Verify } from "./rows/crypto.js"
+import { httpEpochs } from "./rows/http-epochs.js"
 import { httpRespond } from "./rows/http-respond.js"
+import { packetIngestion } from "./rows/packets.js"
+import { rejections } from "./rows/rejections.js"
+import { vtxoAssignment } from "./rows/vtxo-mariadb.js"
 
-/** `npm run bench` runs every row; `npm run bench -- 1 3` runs only those. */
-const wanted = new Set(process.argv.slice(2).map(Number).filter((n) => n > 0))
+/**
+ * `npm run bench` runs every row; `npm run bench -- --row 4` (or `--row 4,5`,
+ * or bare numbers `4 5`) runs only those. Rows 3 and 4 need the verifier
+ * figures of rows 1 and 2, which then run too.
+ */
+const wanted = new Set(
+  process.argv.slice(2).flatMap((a) => a.split(",")).map(Number).filter((n) => Number.isInteger(n) && n > 0)
+)
 const runs = (id: number) => wanted.size === 0 || wanted.has(id)
 
 const program = Effect.gen(function*() {
+  const m = machine()
+  console.log(`relaygate bench · ${m.cores} cores · ${m.cpu} · Node ${m.node} · load average at start ${m.loadavg_at_start.join(" ")}`)
   const rows: Array<Row> = []
   const started = Date.now()
-  // Row 3 compares against row 1's fast verifier, so row 1 runs whenever 3 does.
+  const done = (r: Row) => {
+    rows.push(r)
+    console.log(`row ${r.id} done (${((Date.now() - started) / 1000).toFixed(0)} s)`)
+  }
   const schnorr = runs(1) || runs(3) ? yield* schnorrVerify : undefined
-  if (schnorr && runs(1)) rows.push(schnorr)
-  if (runs(2)) rows.push(yield* sr25519Verify)
-  if (runs(3) && schnorr) rows.push(yield* httpRespond(schnorr.ours.value))
+  if (schnorr && runs(1)) done(schnorr)
+  const sr25519 = runs(2) || runs(4) ? yield* sr25519Verify : undefined
+  if (sr25519 && runs(2)) done(sr25519)
+  if (runs(3) && schnorr) done(yield* httpRespond(schnorr.ours.value))
+  if (runs(4) && sr25519) done(yield* httpEpochs(sr25519.ours.value))
+  if (runs(5)) done(yield* rejections)
+  if (runs(6)) done(yield* vtxoAssignment)
+  if (runs(7)) done(yield* packetIngestion)
 
-  const m = machine()
-  console.log(`relaygate bench · ${m.cores} cores · ${m.cpu} · Node ${m.node} · ${((Date.now() - started) / 1000).toFixed(1)} s\n`)
+  console.log(`\n${((Date.now() - started) / 1000).toFixed(1)} s\n`)
   console.log(table(rows))
   for (const r of rows) if (r.note) console.log(`row ${r.id}: ${r.note}`)
+  const all = wanted.size === 0
   writeFileSync(
-    fileURLToPath(new URL("results.json", import.meta.url)),
-    JSON.stringify({ machine: m, at: new Date().toISOString(), rows }, null, 2) + "\n"
+    fileURLToPath(new URL(all ? "results.json" : "results.partial.json", import.meta.url)),
+    JSON.stringify({ machine: m, at: new Date().toISOString(), seconds: (Date.now() - started) / 1000, rows }, null, 2) + "\n"
   )
 })
 

@@ -5,7 +5,7 @@ import { Effect } from "effect"
 
 const root = fileURLToPath(new URL("../..", import.meta.url))
 
-const freePort = () =>
+export const freePort = () =>
   new Promise<number>((resolve, reject) => {
     const s = createServer()
     s.once("error", reject)
@@ -16,20 +16,33 @@ const freePort = () =>
   })
 
 /**
- * The bundled app in its own process, as `npm start` runs it (load must come
- * from another process or it shares the event loop it measures).
+ * `BENCH_PROFILE=dir` writes a V8 CPU profile of each app process to dir
+ * (open it in Chrome DevTools or speedscope) to see where a row's time goes.
+ */
+const profileArgs = () => {
+  const dir = process.env["BENCH_PROFILE"]
+  return dir === undefined || dir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`]
+}
+
+/**
+ * The app in its own process, as `npm start` runs it (load must come from
+ * another process or it shares the event loop it measures). Node runs tsx as
+ * a loader rather than through the tsx wrapper, so there is one process to
+ * signal and to profile.
  */
 export const appProcess = (env: Record<string, string> = {}) =>
   Effect.acquireRelease(
     Effect.promise(async () => {
       const port = await freePort()
-      const child = spawn(`${root}node_modules/.bin/tsx`, ["apps/cli.ts", "serve"], {
+      const child = spawn(process.execPath, [...profileArgs(), "--import", "tsx", "apps/cli.ts", "serve"], {
         cwd: root,
         env: { PATH: process.env["PATH"] ?? "", PORT: String(port), LOG_LEVEL: "warn", ...env },
         stdio: ["ignore", "ignore", "inherit"]
       })
       const url = `http://127.0.0.1:${port}`
-      for (let i = 0; i < 200; i++) {
+      // Start-up loads the whole app through tsx: a minute or more when the machine is busy.
+      const deadline = Date.now() + 180_000
+      while (Date.now() < deadline) {
         const up = await fetch(`${url}/health`).then((r) => r.ok, () => false)
         if (up) return { url, child }
         await new Promise((r) => setTimeout(r, 100))
@@ -37,5 +50,16 @@ export const appProcess = (env: Record<string, string> = {}) =>
       child.kill("SIGKILL")
       throw new Error("the app did not start")
     }),
-    ({ child }) => Effect.sync(() => child.kill("SIGTERM"))
+    ({ child }) =>
+      Effect.promise(() =>
+        new Promise<void>((resolve) => {
+          // Waiting for the exit lets a CPU profile be written before the next row starts.
+          child.once("exit", () => resolve())
+          child.kill("SIGTERM")
+          setTimeout(() => {
+            child.kill("SIGKILL")
+            resolve()
+          }, 10_000).unref()
+        })
+      )
   )

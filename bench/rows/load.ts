@@ -1,0 +1,56 @@
+import { readFileSync } from "node:fs"
+import autocannon from "autocannon"
+
+export interface Planned {
+  readonly method: "GET" | "POST"
+  readonly path: string
+  readonly body?: string
+}
+
+export interface LoadResult {
+  readonly ok: number
+  readonly rps: number
+  readonly p99: number
+  readonly non2xx: number
+  readonly errors: number
+  /** Share of one core the app process used during the run (Linux only; NaN elsewhere). */
+  readonly appCpu: number
+}
+
+/** User + system CPU seconds of a process so far, from /proc. */
+const cpuSeconds = (pid: number): number => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return Number.NaN
+  }
+}
+
+/**
+ * Every planned request once, from autocannon in this process (the app runs in
+ * another), over 32 keep-alive connections. The app's CPU share tells whether
+ * it was saturated or starved by other processes on a shared machine.
+ */
+export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Planned>): Promise<LoadResult> => {
+  let next = 0
+  const cpu0 = cpuSeconds(pid)
+  const t0 = performance.now()
+  const result = await autocannon({
+    url,
+    connections: 32,
+    amount: plan.length,
+    requests: [{
+      setupRequest: (req) => {
+        const p = plan[next++ % plan.length]!
+        return { ...req, method: p.method, path: p.path, ...(p.body === undefined ? {} : { body: p.body, headers: { "content-type": "application/json" } }) }
+      }
+    }]
+  })
+  const seconds = (performance.now() - t0) / 1000
+  const ok = result["2xx"]
+  return { ok, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpuSeconds(pid) - cpu0) / seconds }
+}
+
+export const describeLoad = (r: LoadResult) =>
+  `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${Number.isNaN(r.appCpu) ? "?" : `${Math.round(r.appCpu * 100)}%`}`

@@ -92,7 +92,11 @@ describe("admin API", () => {
       const firing = (yield* admin(app.baseUrl, "GET", "/admin/alerts")).body
       expect(firing.alerts).toEqual([expect.objectContaining({ rule: "daemon_down", subject: "arkd", severity: "critical" })])
       expect((yield* request(app.baseUrl, "GET", "/monitoring/alerts")).body.count).toBe(1)
-      expect((yield* request(app.baseUrl, "GET", "/metrics")).body).toContain(`relaygate_alerts_firing{rule="daemon_down",severity="critical"} 1`)
+      const metrics = (yield* request(app.baseUrl, "GET", "/metrics")).body as string
+      expect(metrics).toContain(`relaygate_alerts_firing{rule="daemon_down",severity="critical"} 1`)
+      // The probes' failed GetInfo calls are counted and timed as daemon errors.
+      expect(metrics).toMatch(/relaygate_daemon_errors_total\{daemon="arkd",method="getInfo"\} [1-9]/)
+      expect(metrics).toMatch(/relaygate_daemon_call_duration_seconds_count\{daemon="arkd",method="getInfo",outcome="error"\} [1-9]/)
       const health = yield* request(app.baseUrl, "GET", "/health/comprehensive")
       expect(health.status).toBe(200)
       expect(health.body).toMatchObject({ status: "degraded", checks: { arkd: { status: "down" } } })

@@ -3,7 +3,7 @@ import { schnorr } from "@noble/curves/secp256k1.js"
 import { Context, Duration, Effect, Layer, Schedule, Schema } from "effect"
 import { RelaygateApi } from "../apps/http/api.js"
 import type { CeremonyView } from "../apps/http/ark/views.js"
-import { intentHash, CHALLENGE_DOMAIN, challengeMessage } from "../core/signing/challenge.js"
+import { CHALLENGE_DOMAIN, challengeMessage, intentHash } from "../core/signing/challenge.js"
 import type { IntentData, SessionType } from "../core/signing/model.js"
 import { bytesToHex } from "../core/shared/hex.js"
 
@@ -12,6 +12,8 @@ import { bytesToHex } from "../core/shared/hex.js"
  * contract the server is built from: every route is `client.<group>.<endpoint>`,
  * and error responses come back decoded as the module's domain errors
  * (`SessionNotFound`, `InvalidSignature`, …) so `Effect.catchTag` works on them.
+ * A response the contract does not declare for that route (a proxy's 502, say)
+ * fails with the platform's ResponseError or ParseError instead.
  */
 export { RelaygateApi }
 

@@ -7,7 +7,7 @@ import { bytesToHex } from "@noble/hashes/utils.js"
 import { readFileSync } from "node:fs"
 import type { Page } from "playwright-core"
 import { ClearingJobsLive } from "../../apps/clearing.js"
-import { browser, buildConsole, removeBuild, screenshotPath } from "../support/browser.js"
+import { browser, buildConsole, LOW_CONTRAST, removeBuild, screenshotPath } from "../support/browser.js"
 import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../support/clearing.js"
 import { startFakeCometBft } from "../support/fake-cometbft.js"
 import { startApp } from "../support/http-app.js"
@@ -202,6 +202,7 @@ describe("the web console in Chromium", () => {
       yield* page(tab, (p) => p.locator("tbody tr").filter({ hasText: `#${stuck.sequence}` }).filter({ hasText: "Delivered" }).waitFor())
       expect(yield* page(tab, (p) => p.getByRole("checkbox").count())).toBe(0)
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-cleared"), fullPage: true }))
+      expect(yield* page(tab, (p) => p.evaluate<Array<string>>(LOW_CONTRAST))).toEqual([])
       expect(errors).toEqual([])
     }), { timeout: 240_000 })
 
@@ -262,6 +263,7 @@ describe("the web console in Chromium", () => {
       expect(onChain).toHaveLength(1)
       expect(onChain[0]).toMatch(/osmosis-1\s+channel-141\s+unknown chain channel-0\s+1\s+5\dm \d+s\s+123\u202f456\u202f789 uosmo/)
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("network"), fullPage: true }))
+      expect(yield* page(tab, (p) => p.evaluate<Array<string>>(LOW_CONTRAST))).toEqual([])
 
       // Live: another packet gets stuck on that channel and the page shows it at its next refresh, untouched.
       const another = route({ ...CHANNEL, src_channel: "channel-141", dst_channel: "channel-0" })
@@ -282,6 +284,10 @@ describe("the web console in Chromium", () => {
       // Nothing wider than the screen: no sideways scrolling on a phone.
       expect(yield* page(small, (p) => p.evaluate<number>("document.documentElement.scrollWidth"))).toBeLessThanOrEqual(390)
       yield* page(small, (p) => p.screenshot({ path: screenshotPath("network-phone"), fullPage: false }))
+      // The phone prefers a dark scheme: contrast holds there too.
+      yield* page(small, (p) => p.emulateMedia({ colorScheme: "dark" }))
+      expect(yield* page(small, (p) => p.evaluate<Array<string>>(LOW_CONTRAST))).toEqual([])
+      yield* page(small, (p) => p.screenshot({ path: screenshotPath("network-phone-dark"), fullPage: false }))
 
       const noJs = yield* Effect.acquireRelease(
         Effect.promise(() => chromium.newContext({ javaScriptEnabled: false })),
@@ -357,6 +363,7 @@ describe("the web console in Chromium", () => {
       expect(yield* page(tab, (p) => p.locator("#panel-epoch").innerText())).toMatch(/Epoch|No epoch is running/)
       expect(yield* page(tab, (p) => p.evaluate<Array<string | number | null>>("[sessionStorage.getItem('relaygate.console.adminKey'), localStorage.length]"))).toEqual([ADMIN_KEY, 0])
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("operator"), fullPage: true }))
+      expect(yield* page(tab, (p) => p.evaluate<Array<string>>(LOW_CONTRAST))).toEqual([])
       expect(errors).toEqual([])
     }), { timeout: 240_000 })
 })

@@ -8,6 +8,7 @@ import { httpRespond } from "./rows/http-respond.js"
 import { packetIngestion } from "./rows/packets.js"
 import { rejections } from "./rows/rejections.js"
 import { vtxoAssignment } from "./rows/vtxo-mariadb.js"
+import { wsFanout } from "./rows/ws-fanout.js"
 
 /**
  * `npm run bench` runs every row; `npm run bench -- --row 4` (or `--row 4,5`,
@@ -37,6 +38,7 @@ const program = Effect.gen(function*() {
   if (runs(5)) done(yield* rejections)
   if (runs(6)) done(yield* vtxoAssignment)
   if (runs(7)) done(yield* packetIngestion)
+  if (runs(8)) done(yield* wsFanout)
 
   console.log(`\n${((Date.now() - started) / 1000).toFixed(1)} s\n`)
   console.log(table(rows))

@@ -4,6 +4,7 @@ import { Effect } from "effect"
 import fc from "fast-check"
 import * as libsecp from "../../../adapters/crypto/schnorr-libsecp.js"
 import * as noble from "../../../adapters/crypto/schnorr-noble.js"
+import { BIP340_VECTORS } from "../../contracts/schnorr-verifier.js"
 
 const reference = Effect.runSync(noble.make)
 const fast = Effect.runSync(libsecp.make)
@@ -23,7 +24,24 @@ const signed = fc.record({ sk: secretKey, msg: bytes32, aux: bytes32 }).map(({ a
   pub: schnorr.getPublicKey(sk)
 }))
 
+const hex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16))
+
 describe("SchnorrVerifier adapters agree", () => {
+  it("on every BIP-340 test vector, with the vector's answer", () => {
+    for (const [pub, msg, sig, expected, comment] of BIP340_VECTORS) {
+      expect(agree(hex(sig), hex(msg), hex(pub)), comment).toBe(expected)
+    }
+  })
+
+  it("on the BIP-340 vectors cut short or run long (both false)", () => {
+    fc.assert(fc.property(fc.constantFrom(...BIP340_VECTORS), fc.constantFrom(0, 1, 2), fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0), ([pub, msg, sig], which, delta) => {
+      const parts = [hex(sig), hex(msg), hex(pub)]
+      const p = parts[which]!
+      parts[which] = delta < 0 ? p.subarray(0, p.length + delta) : Uint8Array.from([...p, ...new Uint8Array(delta)])
+      expect(agree(parts[0]!, parts[1]!, parts[2]!)).toBe(false)
+    }), { numRuns: 300 })
+  })
+
   it("on valid signatures (both true)", () => {
     fc.assert(fc.property(signed, ({ msg, pub, sig }) => {
       expect(agree(sig, msg, pub)).toBe(true)

@@ -60,14 +60,17 @@ export const networkView: View = (root) => {
   let timer: number | undefined
   let stopped = false
 
+  // A refresh started later wins over an older one still in flight.
+  let generation = 0
   const load = async () => {
     window.clearTimeout(timer)
+    const mine = ++generation
     const [monitoring, metrics, events] = await Promise.allSettled([
       api<Monitoring>("/api/monitoring/data"),
       api<MetricsCongestion>("/api/v1/chainpulse/channels/congestion"),
       api<EventCongestion>("/api/v1/channels/congestion")
     ])
-    if (stopped) return
+    if (stopped || mine !== generation) return
     const parts: Array<Node> = []
     if (monitoring.status === "fulfilled") {
       const m = monitoring.value

@@ -242,8 +242,12 @@ export const operatorView: View = (root) => {
     )
   }
 
+  // A refresh started later wins: an older one still in flight must not paint over it.
+  let generation = 0
   const load = async () => {
     window.clearTimeout(timer)
+    const mine = ++generation
+    const current = () => !stopped && mine === generation
     const ctx: Ctx = { key, summary: adminOnly("/admin/dashboard/summary", key) }
     // Read by two panels; a failure is shown by each, not left unhandled.
     ctx.summary.catch(() => {})
@@ -251,12 +255,12 @@ export const operatorView: View = (root) => {
       const body = bodies.get(p.id)!
       try {
         const content = await p.load(ctx)
-        if (!stopped) replace(body, content instanceof Node ? content : [...content])
+        if (current()) replace(body, content instanceof Node ? content : [...content])
       } catch (e) {
-        if (!stopped) replace(body, notice("error", `Could not load: ${errorText(e)}`))
+        if (current()) replace(body, notice("error", `Could not load: ${errorText(e)}`))
       }
     }))
-    if (stopped) return
+    if (!current()) return
     updated.textContent = `Updated ${new Date().toLocaleTimeString()} · refreshes every ${REFRESH_MS / 1000} s`
     timer = window.setTimeout(() => void load(), REFRESH_MS)
   }

@@ -344,6 +344,11 @@ describe("the web console in Chromium", () => {
 
       yield* page(tab, (p) => p.goto(`${app.baseUrl}/console/#/operator`))
       yield* page(tab, (p) => p.getByText("Enter the admin key above to see this.").first().waitFor())
+      // A wrong key is refused by the admin API and the page says so; the public panels do not need it.
+      yield* page(tab, (p) => p.getByLabel("Admin key (X-Admin-Key)").fill("not-the-key"))
+      yield* page(tab, (p) => p.getByRole("button", { name: "Use key" }).click())
+      yield* page(tab, (p) => p.locator("#panel-alerts").getByText("The admin key was refused.").waitFor())
+      yield* page(tab, (p) => p.getByRole("button", { name: "Forget key" }).click())
       yield* page(tab, (p) => p.getByLabel("Admin key (X-Admin-Key)").fill(ADMIN_KEY))
       yield* page(tab, (p) => p.getByRole("button", { name: "Use key" }).click())
       const inventory = tab.getByRole("region", { name: "VTXO inventory per asset" })
@@ -358,6 +363,11 @@ describe("the web console in Chromium", () => {
       const ceremonies = yield* page(tab, (p) => p.getByRole("region", { name: "Signing ceremonies in flight" }).locator("tbody tr").allInnerTexts())
       expect(ceremonies).toEqual([expect.stringMatching(new RegExp(`^${sessionId.slice(0, 8)}…\\S*\\s+p2p_transfer\\s+${sender.slice(0, 6)}…\\S+\\s+2/6 `))])
       expect(yield* page(tab, (p) => p.locator("#panel-sessions").innerText())).toMatch(/1 sessions, 1 active/)
+      // The admin API answers with the key: live figures, and the alerts firing now (if any).
+      const summary = yield* page(tab, (p) => p.locator("#panel-summary").innerText())
+      expect(summary).toMatch(/sessions › total\s+1\b/)
+      expect(summary).toMatch(/invoices › total\s+1\b/)
+      expect(yield* page(tab, (p) => p.locator("#panel-alerts").innerText())).toMatch(/No active alerts\.|Active alerts/)
       const ready = yield* page(tab, (p) => p.locator("#panel-ready").innerText())
       expect(ready).toMatch(/Gateway\s+(ready|not ready)/)
       expect(yield* page(tab, (p) => p.locator("#panel-epoch").innerText())).toMatch(/Epoch|No epoch is running/)

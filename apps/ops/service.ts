@@ -179,7 +179,7 @@ export const make = Effect.gen(function*() {
 
   const sqlUnavailable = (e: unknown) => new OpsUnavailable({ dependency: "database", reason: e instanceof Error ? e.message : String(e), cause: e })
 
-  const databaseStats = Option.match(persistence.sql, {
+  const databaseStats: Effect.Effect<unknown, OpsUnavailable> = Option.match(persistence.sql, {
     onNone: () =>
       Effect.gen(function*() {
         const byStatus = yield* sessions.countByStatus().pipe(Effect.mapError(sqlUnavailable))
@@ -218,30 +218,29 @@ export const make = Effect.gen(function*() {
       }).pipe(Effect.provideService(SqlClient.SqlClient, sql), Effect.mapError(sqlUnavailable))
   })
 
-  const cleanup = (days: number, dryRun: boolean) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const cutoff = now - days * 86_400_000
-      const oldSamples = (yield* Ref.get(samples)).filter((s) => s.timestamp < cutoff).length
-      const oldRuns = jobs.history(0).length - jobs.history(cutoff).length
-      if (!dryRun) {
-        yield* Ref.update(samples, (xs) => xs.filter((s) => s.timestamp >= cutoff))
-        jobs.prune(cutoff)
-      }
-      // Parked relay events cannot be counted without pruning them; a dry run says so.
-      const parked = dryRun ? null : yield* packets.pruneParked(cutoff).pipe(Effect.mapError(sqlUnavailable))
-      return {
-        dry_run: dryRun,
-        days,
-        cutoff: new Date(cutoff).toISOString(),
-        [dryRun ? "would_remove" : "removed"]: {
-          system_samples: oldSamples,
-          job_runs: oldRuns,
-          parked_relay_events: parked
-        },
-        kept: "sessions, ledger journal, VTXOs, invoices, epochs, packets and clearing requests are history the gateway answers from; they are never deleted"
-      }
-    })
+  const cleanup = Effect.fn("Ops.cleanup")(function*(days: number, dryRun: boolean) {
+    const now = yield* Clock.currentTimeMillis
+    const cutoff = now - days * 86_400_000
+    const oldSamples = (yield* Ref.get(samples)).filter((s) => s.timestamp < cutoff).length
+    const oldRuns = jobs.history(0).length - jobs.history(cutoff).length
+    if (!dryRun) {
+      yield* Ref.update(samples, (xs) => xs.filter((s) => s.timestamp >= cutoff))
+      jobs.prune(cutoff)
+    }
+    // Parked relay events cannot be counted without pruning them; a dry run says so.
+    const parked = dryRun ? null : yield* packets.pruneParked(cutoff).pipe(Effect.mapError(sqlUnavailable))
+    return {
+      dry_run: dryRun,
+      days,
+      cutoff: new Date(cutoff).toISOString(),
+      [dryRun ? "would_remove" : "removed"]: {
+        system_samples: oldSamples,
+        job_runs: oldRuns,
+        parked_relay_events: parked
+      },
+      kept: "sessions, ledger journal, VTXOs, invoices, epochs, packets and clearing requests are history the gateway answers from; they are never deleted"
+    }
+  })
 
   const backup = Effect.gen(function*() {
     const url = yield* Option.match(persistenceConfig.databaseUrl, {
@@ -285,13 +284,12 @@ export const make = Effect.gen(function*() {
     return done
   })
 
-  const profile = (seconds: number) =>
-    Effect.gen(function*() {
-      if (!(yield* Ref.getAndSet(profiling, true))) {
-        return yield* runProfile(seconds).pipe(Effect.ensuring(Ref.set(profiling, false)))
-      }
-      return yield* Effect.fail(new OpsRefused({ status: 409, code: "PROFILE_RUNNING", reason: "a CPU profile is already being taken" }))
-    })
+  const profile = Effect.fn("Ops.profile")(function*(seconds: number) {
+    if (!(yield* Ref.getAndSet(profiling, true))) {
+      return yield* runProfile(seconds).pipe(Effect.ensuring(Ref.set(profiling, false)))
+    }
+    return yield* Effect.fail(new OpsRefused({ status: 409, code: "PROFILE_RUNNING", reason: "a CPU profile is already being taken" }))
+  })
 
   const systemInfo = Effect.gen(function*() {
     const mem = process.memoryUsage()
@@ -316,14 +314,14 @@ export const make = Effect.gen(function*() {
         const result = toggle(rs, name, enabled)
         return Either.isLeft(result) ? [Either.left(result.left), rs] : [Either.right(result.right.find((r) => r.name === name)!), result.right]
       }).pipe(Effect.flatMap((r) => r)),
-    snapshot,
-    alerts,
+    snapshot: Effect.withSpan(snapshot, "Ops.snapshot"),
+    alerts: Effect.withSpan(alerts, "Ops.alerts"),
     checks: checkResults,
     samples: (since) => Effect.map(Ref.get(samples), (xs) => xs.filter((s) => s.timestamp >= since)),
     configuration,
-    databaseStats,
+    databaseStats: Effect.withSpan(databaseStats, "Ops.databaseStats"),
     cleanup,
-    backup,
+    backup: Effect.withSpan(backup, "Ops.backup"),
     profile,
     daemons,
     systemInfo

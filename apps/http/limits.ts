@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http"
 import type { Duplex } from "node:stream"
-import { type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { type HttpApp, HttpServerRequest, HttpServerResponse, Multipart } from "@effect/platform"
 import { Cause, Context, Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { LimitsConfig } from "../config.js"
 import { type ModuleErrorBodies, pick, type Refusal } from "./error-bodies.js"
@@ -141,9 +141,19 @@ const readCapped = (source: IncomingMessage, max: number) =>
     source.on("data", onData).once("end", onEnd).once("error", onError).once("aborted", onError)
   })
 
-/** The request as the routes see it, with its body already read: `text`, `json` and friends answer from `body`. */
+/**
+ * The request as the routes see it, with its body already read: `text`, `json`,
+ * `urlParamsBody` and `arrayBuffer` answer from `body`. The socket's bytes are
+ * gone, so a multipart parser would wait for them forever (found by fuzzing:
+ * any body sent as multipart/form-data or application/octet-stream hung until
+ * the request timeout); the API takes JSON, so multipart is refused as a 400.
+ */
 const withText = (request: HttpServerRequest.HttpServerRequest, body: string): HttpServerRequest.HttpServerRequest =>
-  Object.create(request, { text: { value: Effect.succeed(body) } }) as HttpServerRequest.HttpServerRequest
+  Object.create(request, {
+    text: { value: Effect.succeed(body) },
+    arrayBuffer: { value: Effect.sync(() => new TextEncoder().encode(body).buffer as ArrayBuffer) },
+    multipart: { value: Effect.fail(new Multipart.MultipartError({ reason: "Parse", cause: "the body was read as text before routing" })) }
+  }) as HttpServerRequest.HttpServerRequest
 
 const nodeRequest = (request: HttpServerRequest.HttpServerRequest): IncomingMessage | undefined => {
   const source = (request as unknown as { readonly source?: unknown }).source

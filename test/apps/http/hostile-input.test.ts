@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import { SignJWT } from "jose"
 import { request, startApp } from "../../support/http-app.js"
 import { inProcessApp } from "../../support/in-process-app.js"
@@ -12,11 +12,13 @@ import { inProcessApp } from "../../support/in-process-app.js"
 const SECRET = "hostile-input-jwt-secret-0123456789abcdef"
 const ENV = { JWT_SECRET: SECRET, RATE_LIMIT_ENABLED: "false" }
 
-/** The clearing routes that take a body sit behind a bearer token; the app's test clock starts at 0. */
+/** The clearing routes that take a body sit behind a bearer token, valid for an hour on the app's clock. */
 const token = () =>
-  Effect.promise(() =>
-    new SignJWT({ user_id: "usr_hostile" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime(3_600).sign(new TextEncoder().encode(SECRET))
-  )
+  Effect.flatMap(Clock.currentTimeMillis, (now) =>
+    Effect.promise(() =>
+      new SignJWT({ user_id: "usr_hostile" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime(Math.floor(now / 1000) + 3_600)
+        .sign(new TextEncoder().encode(SECRET))
+    ))
 
 /** One body-taking route per module, with a check of that module's error body. */
 const ROUTES = [
@@ -44,6 +46,27 @@ describe("hostile input found by the route fuzzer", () => {
         }
       }
     }))
+
+  it.scopedLive("over TCP, a body sent as multipart/form-data or application/octet-stream is answered (a 400), not left hanging", () =>
+    Effect.gen(function*() {
+      const app = yield* startApp(ENV)
+      const authorization = `Bearer ${yield* token()}`
+      for (const route of ROUTES) {
+        for (const contentType of ["multipart/form-data; boundary=x", "application/octet-stream"]) {
+          const res = yield* Effect.promise(() =>
+            fetch(`${app.baseUrl}${route.path}`, {
+              method: "POST",
+              body: JSON_BODY,
+              headers: { "content-type": contentType, authorization },
+              // Well inside REQUEST_TIMEOUT_SECONDS: a hang shows as an abort, not as the server's 408.
+              signal: AbortSignal.timeout(10_000)
+            }).then(async (r) => ({ status: r.status, body: await r.json() as unknown }), (e: unknown) => ({ status: 0, body: String(e) }))
+          )
+          expect(res.status, `${route.path} ${contentType}: ${JSON.stringify(res.body)}`).toBe(400)
+          expect(route.body(res.body), JSON.stringify(res.body)).toBe(true)
+        }
+      }
+    }), 60_000)
 
   it.scoped("JSON nested thousands of levels deep is a 400 with the module's body (Effect's error formatting would overflow the stack)", () =>
     Effect.gen(function*() {

@@ -118,6 +118,24 @@ describe("admin API", () => {
       expect(bad.body).toMatchObject({ code: "VALIDATION_ERROR" })
     }), { timeout: 60_000 })
 
+  it.scoped("alerts: assigning the inventory below its minimum fires inventory_low for that asset", () =>
+    Effect.gen(function*() {
+      const app = yield* startApp({ ADMIN_API_KEY: KEY })
+      const user = "79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+      const available = () =>
+        admin(app.baseUrl, "GET", "/admin/dashboard/summary").pipe(
+          Effect.map((r) => r.body.vtxos.find((v: { asset_id: string }) => v.asset_id === "BTC").by_status.available as number)
+        )
+      // Assign until one fewer than the minimum of 10 is left (no inventory job runs in this app to refill it).
+      while ((yield* available()) >= 10) {
+        const assigned = yield* request(app.baseUrl, "POST", "/vtxos/assign", { user_pubkey: user, asset_id: "BTC", amount_needed: 1000 })
+        expect(assigned.status).toBe(200)
+      }
+      const alerts = (yield* admin(app.baseUrl, "GET", "/admin/alerts")).body.alerts
+      expect(alerts).toEqual([expect.objectContaining({ rule: "inventory_low", subject: "BTC", severity: "warning" })])
+      expect(alerts[0].message).toContain("9 VTXOs available for BTC, minimum 10")
+    }), { timeout: 60_000 })
+
   it.scoped("configuration, logs, cleanup, restart and database stats answer what they do", () =>
     Effect.gen(function*() {
       const app = yield* startApp({ ADMIN_API_KEY: KEY, SESSION_TIMEOUT_MINUTES: "45" })

@@ -59,6 +59,21 @@ describe("GET /metrics", () => {
       expect(value(after.families, "relaygate_dependency_up", { dependency: "arkd", adapter: "simulated" })).toBe(1)
     }), { timeout: 60_000 })
 
+  it.scoped("429s are counted as rate-limit refusals by route", () =>
+    Effect.gen(function*() {
+      const app = yield* startApp()
+      // The epochs stats route allows 30 requests a minute per client.
+      let refused = 0
+      for (let i = 0; i < 32; i++) {
+        const r = yield* request(app.baseUrl, "GET", "/api/v1/zipcode-assignments/stats")
+        if (r.status === 429) refused++
+      }
+      expect(refused).toBe(2)
+      const { families } = yield* scrape(app.baseUrl)
+      expect(value(families, "relaygate_rate_limit_refusals_total", { route: "/api/v1/zipcode-assignments/stats" })).toBe(2)
+      expect(value(families, "relaygate_http_requests_total", { route: "/api/v1/zipcode-assignments/stats", status: "429" })).toBe(2)
+    }), { timeout: 60_000 })
+
   it.scoped("echoes X-Request-Id, or gives one", () =>
     Effect.gen(function*() {
       const app = yield* startApp()

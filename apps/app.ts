@@ -39,8 +39,8 @@ export const AppLive = Layer.mergeAll(ServeLive, MetricsListenerLive, SigningJob
   Layer.provide(LoggingLive)
 )
 
-/** `relaygate worker`: the Nostr worker alone, with the signing module's background jobs, on its own stores. */
-export const WorkerLive = Layer.mergeAll(NostrWorkerLive, SigningJobsLive).pipe(
+/** `relaygate worker`: the Nostr worker alone, with the signing module's background jobs, on its own stores (metrics on METRICS_PORT when set). */
+export const WorkerLive = Layer.mergeAll(NostrWorkerLive, SigningJobsLive, MetricsListenerLive).pipe(
   Layer.provide(LeaderLockLive),
   Layer.provide(Layer.mergeAll(ArkSigningLive, RequestGuardsLive)),
   Layer.provide(PersistenceLive),

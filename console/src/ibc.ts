@@ -119,10 +119,12 @@ export const ibcView: View = (root) => {
   const signIn = h("section", { "aria-labelledby": "signin-h" })
   const lookup = h("section", { "aria-labelledby": "packets-h" })
   const clearing = h("section", { "aria-labelledby": "clearing-h", hidden: true })
+  const mine = h("section", { "aria-labelledby": "mine-h", hidden: true })
   root.append(
     h("h2", { class: "view-title" }, "My IBC packets"),
     h("p", { class: "lead" }, "Find your transfers, see which are stuck, and pay to have them relayed. You can follow the clearing here until it is done."),
     signIn,
+    mine,
     lookup,
     clearing
   )
@@ -145,6 +147,7 @@ export const ibcView: View = (root) => {
             sessionStorage.removeItem(TOKEN_KEY)
             drawSignIn()
             drawLookup()
+            void loadMine()
           }
         }, "Sign out")
       )
@@ -171,6 +174,7 @@ export const ibcView: View = (root) => {
               sessionStorage.setItem(TOKEN_KEY, candidate)
               drawSignIn()
               drawLookup()
+              void loadMine()
             } catch (err) {
               drawSignIn(notice("error", `The gateway did not accept this token: ${errorText(err)}`))
             }
@@ -180,6 +184,37 @@ export const ibcView: View = (root) => {
         h("button", { type: "submit" }, "Sign in")
       )
     )
+  }
+
+  /** Clearings this user started before (another tab, a reload): any can be followed again. */
+  const loadMine = async () => {
+    if (token === null) {
+      mine.hidden = true
+      return
+    }
+    try {
+      const r = await api<{ operations: ReadonlyArray<Clearing> }>("/api/v1/clearing/operations", { token })
+      const list = [...r.operations].sort((a, b) => b.updated_at.localeCompare(a.updated_at)).slice(0, 10)
+      mine.hidden = list.length === 0
+      replace(mine, h("h3", { id: "mine-h" }, "Your clearings"), table("Your recent clearings", ["Token", "Status", "Packets", "Updated", "Action"], list.map((c) => [
+        h("code", {}, c.token),
+        h("span", { class: `badge badge-c-${c.status}` }, STATUS_TEXT[c.status] ?? c.status),
+        String(c.packets.length),
+        time(c.updated_at),
+        current?.token === c.token
+          ? "shown below"
+          : h("button", { type: "button", class: "secondary", "aria-label": `Show clearing ${c.token}`, onclick: () => {
+            disconnect()
+            history.length = 0
+            clearing.hidden = false
+            follow(c)
+            clearing.querySelector<HTMLElement>("#clearing-h")?.focus()
+          } }, "Show")
+      ])))
+    } catch {
+      // the list is a convenience; the rest of the page works without it
+      mine.hidden = true
+    }
   }
 
   // ------------------------------------------------------------------ packets
@@ -283,6 +318,7 @@ export const ibcView: View = (root) => {
       })
       history.length = 0
       follow(r)
+      void loadMine()
     } catch (err) {
       replace(clearing, h("h3", { id: "clearing-h", tabindex: -1 }, "Clearing"), notice("error", `The gateway refused the clearing request: ${errorText(err)}`))
     }
@@ -411,8 +447,9 @@ export const ibcView: View = (root) => {
     drawStatus(c)
     if (TERMINAL.has(c.status)) {
       disconnect()
-      // The cleared packets are delivered now; the list shows it.
+      // The cleared packets are delivered now; the lists show it.
       void loadPackets()
+      void loadMine()
     }
   }
 
@@ -472,6 +509,7 @@ export const ibcView: View = (root) => {
 
   drawSignIn()
   drawLookup()
+  void loadMine()
   return () => {
     stopped = true
     disconnect()

@@ -203,6 +203,15 @@ describe("the web console in Chromium", () => {
       expect(yield* page(tab, (p) => p.getByRole("checkbox").count())).toBe(0)
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("ibc-cleared"), fullPage: true }))
       expect(yield* page(tab, (p) => p.evaluate<Array<string>>(LOW_CONTRAST))).toEqual([])
+
+      // After a reload the tab is still signed in and the clearing can be opened again from the user's list.
+      yield* page(tab, (p) => p.reload())
+      const list = tab.getByRole("region", { name: "Your recent clearings" })
+      yield* page(tab, () => list.getByText(clearingToken).waitFor())
+      expect(yield* page(tab, () => list.locator("tbody tr").innerText())).toMatch(/Cleared\s+1\s/)
+      yield* page(tab, (p) => p.getByRole("button", { name: `Show clearing ${clearingToken}` }).click())
+      yield* page(tab, (p) => p.locator("[data-testid=clearing-status][data-status=cleared]").waitFor())
+      yield* page(tab, () => link.waitFor())
       expect(errors).toEqual([])
     }), { timeout: 240_000 })
 

@@ -4,6 +4,7 @@ import { type HttpApp, HttpServerRequest, HttpServerResponse, Multipart } from "
 import { Cause, Context, Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
 import { LimitsConfig } from "../config.js"
 import { type ModuleErrorBodies, pick, type Refusal } from "./error-bodies.js"
+import { securityHeadersFor } from "./security.js"
 
 /*
  * What one client may send and hold, and how much work the process takes on
@@ -201,7 +202,7 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
         : undefined
       if (refusal === undefined) return socket.destroy()
       const path = pending?.req.url?.split("?")[0] ?? line?.path ?? "/"
-      writeRaw(socket, pick(modules, path).refused(refusal))
+      writeRaw(socket, pick(modules, path).refused(refusal), securityHeadersFor(path))
     })
 
     // Kept for the WebSocket route, which does its own upgrade (to bound message sizes).

@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpApp, HttpMiddleware, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApp, HttpMiddleware, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Layer, Option } from "effect"
 import { CorsConfig } from "../config.js"
 
@@ -16,29 +16,37 @@ export const DOCS_CSP =
 
 const isDocsPage = (url: string) => /^\/docs\/?(?:\?|$)/.test(url)
 
+/** The security headers an answer to `url` carries. */
+export const securityHeadersFor = (url: string): Readonly<Record<string, string>> => ({
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "content-security-policy": isDocsPage(url) ? DOCS_CSP : DEFAULT_CSP
+})
+
 /** Adds each header the route did not set itself. */
-export const withSecurityHeaders = (url: string, response: HttpServerResponse.HttpServerResponse) => {
-  const wanted: Record<string, string> = {
-    "x-content-type-options": "nosniff",
-    "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
-    "content-security-policy": isDocsPage(url) ? DOCS_CSP : DEFAULT_CSP
-  }
-  const missing = Object.fromEntries(Object.entries(wanted).filter(([k]) => response.headers[k] === undefined))
-  return HttpServerResponse.setHeaders(response, missing)
-}
+export const withSecurityHeaders = (url: string, response: HttpServerResponse.HttpServerResponse) =>
+  HttpServerResponse.setHeaders(
+    response,
+    Object.fromEntries(Object.entries(securityHeadersFor(url)).filter(([k]) => response.headers[k] === undefined))
+  )
 
 /**
- * Security headers on every answer of the app (routes, docs, error bodies,
- * unknown routes): registered as a pre-response handler so they are added to
- * whatever response is finally sent, however it was produced.
+ * Security headers on every answer (routes, docs, error bodies, unknown
+ * routes, refusals of the connection guard). The server writes a route's
+ * response before outer middleware sees it, so for those they go on as a
+ * pre-response handler; a response made by middleware itself (a refusal) is
+ * written after, so it gets them here.
  */
-const SecurityHeadersLive = HttpApiBuilder.middleware((app) =>
-  Effect.zipRight(
-    HttpApp.appendPreResponseHandler((request, response) => Effect.succeed(withSecurityHeaders(request.url, response))),
-    app
-  )
-)
+export const securityHeaders = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> =>
+  Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+    Effect.zipRight(
+      HttpApp.appendPreResponseHandler((req, response) => Effect.succeed(withSecurityHeaders(req.url, response))),
+      Effect.map(app, (response) => withSecurityHeaders(request.url, response))
+    ))
+
+/** The same inside the API, so an app built without the server's middleware (in-process tests) has them too. */
+const SecurityHeadersLive = HttpApiBuilder.middleware(securityHeaders)
 
 /** Headers a browser page may send and read across origins when CORS is on. */
 const ALLOWED_HEADERS = ["content-type", "authorization", "x-admin-key"]

@@ -22,7 +22,7 @@ import { ClearingFacadeLive } from "./clearing/monitoring.handlers.js"
 import { ClearingOperationsLive } from "./clearing/operations.handlers.js"
 import { ClearingPacketsLive, ClearingUserPacketsLive } from "./clearing/packets.handlers.js"
 import * as Limits from "./limits.js"
-import { SecurityLive } from "./security.js"
+import { securityHeaders, SecurityLive } from "./security.js"
 import { SystemLive } from "./system.handlers.js"
 import { AdminAuthLive, AdminLive } from "./admin/admin.handlers.js"
 import { observeRequests } from "./observe.js"
@@ -42,8 +42,8 @@ export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))
 )
 
-/** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json; request limits and admission outermost (limits.ts). */
-export const HttpAppLive = HttpApiBuilder.serve((app) => observeRequests(Limits.guardRequests(app))).pipe(
+/** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json; request limits and admission outermost (limits.ts), security headers on every answer including their refusals. */
+export const HttpAppLive = HttpApiBuilder.serve((app) => securityHeaders(observeRequests(Limits.guardRequests(app)))).pipe(
   Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
   Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/docs-json" })),
   Layer.provide(ApiLive)

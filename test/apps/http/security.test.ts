@@ -51,12 +51,20 @@ describe("security headers", () => {
       }
     }))
 
-  it.scoped("over TCP too: a real server's answers carry the headers", () =>
+  it.scoped("over TCP too, including refusals of the connection guard (414 URL, 431 headers written straight to the socket)", () =>
     Effect.gen(function*() {
       const app = yield* startApp()
-      const res = yield* request(app.baseUrl, "GET", "/health")
-      expect(res.headers.get("x-content-type-options")).toBe("nosniff")
-      expect(res.headers.get("content-security-policy")).toContain("default-src 'self'")
+      const answers = [
+        yield* request(app.baseUrl, "GET", "/health"),
+        yield* request(app.baseUrl, "GET", `/sessions?user_pubkey=${"a".repeat(10_000)}`),
+        yield* request(app.baseUrl, "GET", "/health", undefined, { headers: { "x-padding": "a".repeat(20_000) } })
+      ]
+      expect(answers.map((a) => a.status)).toEqual([200, 414, 431])
+      for (const a of answers) {
+        expect(a.headers.get("x-content-type-options"), String(a.status)).toBe("nosniff")
+        expect(a.headers.get("x-frame-options"), String(a.status)).toBe("DENY")
+        expect(a.headers.get("content-security-policy"), String(a.status)).toContain("frame-ancestors 'none'")
+      }
     }))
 
   it.scoped.skipIf(!existsSync(CHROMIUM))("the Swagger UI at /docs still renders under its CSP, with no policy violation", () =>

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
@@ -30,9 +30,14 @@ const profileArgs = () => {
  * a loader rather than through the tsx wrapper, so there is one process to
  * signal and to profile.
  */
+export interface App {
+  readonly url: string
+  readonly child: ChildProcess
+}
+
 export const appProcess = (env: Record<string, string> = {}) =>
   Effect.acquireRelease(
-    Effect.promise(async () => {
+    Effect.promise(async (): Promise<App> => {
       const port = await freePort()
       const child = spawn(process.execPath, [...profileArgs(), "--import", "tsx", "apps/cli.ts", "serve"], {
         cwd: root,

@@ -13,6 +13,8 @@ export interface LoadResult {
   readonly p99: number
   readonly non2xx: number
   readonly errors: number
+  /** Count per status code other than 2xx, e.g. `{ "503": 12 }`. */
+  readonly refused: Readonly<Record<string, number>>
   /** Share of one core the app process used during the run (Linux only; NaN elsewhere). */
   readonly appCpu: number
 }
@@ -49,8 +51,16 @@ export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Plann
   })
   const seconds = (performance.now() - t0) / 1000
   const ok = result["2xx"]
-  return { ok, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpuSeconds(pid) - cpu0) / seconds }
+  const codes = (result as unknown as { readonly statusCodeStats?: Record<string, { readonly count: number }> }).statusCodeStats ?? {}
+  const refused = Object.fromEntries(Object.entries(codes).filter(([code]) => !code.startsWith("2")).map(([code, s]) => [code, s.count]))
+  return { ok, refused, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpuSeconds(pid) - cpu0) / seconds }
 }
+
+/** What went wrong, for the row's note; undefined when every request succeeded. */
+export const loadProblems = (r: LoadResult): string | undefined =>
+  r.non2xx + r.errors === 0
+    ? undefined
+    : `${r.non2xx} non-2xx (${Object.entries(r.refused).map(([c, n]) => `${n}× ${c}`).join(", ")}), ${r.errors} errors`
 
 export const describeLoad = (r: LoadResult) =>
   `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${Number.isNaN(r.appCpu) ? "?" : `${Math.round(r.appCpu * 100)}%`}`

@@ -10,8 +10,8 @@ import * as Ingest from "../../core/clearing/ingest.service.js"
 import type { ChainTx } from "../../core/clearing/model.js"
 import { row } from "../harness.js"
 
-const TIMED = 5_000
-const STORED = 25_000
+const TIMED = 4_000
+const STORED = 20_000
 
 /** One committed tx carrying one ICS-20 send_packet, as CometBFT hands it over (JSON text). */
 const txJson = (i: number): string => {

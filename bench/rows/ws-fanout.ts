@@ -8,7 +8,7 @@ import { quantile, row } from "../harness.js"
 import { appProcess } from "./app-process.js"
 
 const SUBSCRIBERS = 1_000
-const SAMPLES = 40
+const SAMPLES = 25
 const REDIS_URL = process.env["TEST_REDIS_URL"] ?? "redis://127.0.0.1:6379"
 const JWT_SECRET = randomBytes(32).toString("hex")
 
@@ -93,8 +93,8 @@ export const wsFanout = Effect.scoped(Effect.gen(function*() {
   const solo: Array<number> = []
   for (let i = 0; i < SAMPLES; i++) solo.push(yield* Effect.promise(() => deliver(redis, channel, subs[0]!, "u0", `solo-${i}`)))
 
-  for (let i = 1; i < SUBSCRIBERS; i += 50) {
-    subs.push(...yield* Effect.promise(() => Promise.all(Array.from({ length: Math.min(50, SUBSCRIBERS - i) }, (_, k) => subscribe(wsUrl, `u${i + k}`)))))
+  for (let i = 1; i < SUBSCRIBERS; i += 100) {
+    subs.push(...yield* Effect.promise(() => Promise.all(Array.from({ length: Math.min(100, SUBSCRIBERS - i) }, (_, k) => subscribe(wsUrl, `u${i + k}`)))))
   }
   const many: Array<number> = []
   for (let i = 0; i < SAMPLES; i++) {

@@ -259,7 +259,7 @@ const overTcp = Effect.map(startApp(ENV), (app): InProcessApp => ({
 }))
 
 /** Sends `requests` generated requests spread over the module's operations and checks every answer; returns counts per status. */
-const fuzzModule = (module: Module, target: Effect.Effect<InProcessApp, never, Scope.Scope>, requests: number) =>
+const fuzzModule = <E>(module: Module, target: Effect.Effect<InProcessApp, E, Scope.Scope>, requests: number) =>
   Effect.gen(function*() {
     const app = yield* target
     const runtime = yield* Effect.runtime<never>()

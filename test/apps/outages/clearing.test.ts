@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
+import { type Duration, Effect, Layer, TestClock } from "effect"
 import { SignJWT } from "jose"
 import { readFileSync } from "node:fs"
 import { ClearingJobsLive } from "../../../apps/clearing.js"
@@ -34,7 +34,7 @@ const token = Effect.promise(() =>
 )
 
 /** Polls `read` (moving the app's clock by `step` each round) until `done` holds. */
-const until = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, step = "1 second") =>
+const until = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, step: Duration.DurationInput = "1 second") =>
   Effect.gen(function*() {
     for (let round = 1; round <= 80; round++) {
       const a = yield* read
@@ -160,5 +160,5 @@ describe("outages of the clearing module's services", () => {
       })
       expect((yield* call("POST", "/api/v1/clearing/verify-payment", { token: next.body.token, tx_hash: tx2 })).status).toBe(200)
       yield* until(Effect.sync(() => hermesServer.requests().filter((r) => r.method === "POST").length), (n) => n === 1)
-    }))
+    }), 120_000)
 })

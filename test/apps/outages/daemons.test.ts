@@ -97,7 +97,7 @@ describe.runIf(canMakeCertificates)("outages of arkd, lnd and tapd", () => {
       expect(back.round).toBeLessThanOrEqual(10)
       const after = yield* call("GET", "/ready")
       expect(after.body.checks.arkd).toMatchObject({ status: "ok", breaker: "closed" })
-    }))
+    }), 120_000)
 
   it.scoped("lnd away: lift, land and pay are a 503 naming lnd; sessions work; a lift paid meanwhile is credited once, a payment lnd never saw is released, never debited", () =>
     Effect.gen(function*() {
@@ -167,7 +167,7 @@ describe.runIf(canMakeCertificates)("outages of arkd, lnd and tapd", () => {
       expect((yield* call("POST", `/lightning/pay/${second.paymentHash}`)).body).toMatchObject({ status: "paid" })
       expect((yield* call("POST", `/lightning/pay/${second.paymentHash}`)).status).toBe(409)
       expect(yield* balance).toMatchObject({ balance: 30_000, reserved_balance: 0 })
-    }))
+    }), 120_000)
   it.scoped("tapd away: the reserve view and tapd balances are a 503 naming tapd; ledger transfers keep working; both answer again once it is back", () =>
     Effect.gen(function*() {
       const { call, fakes, recovers, sims } = yield* world
@@ -191,5 +191,5 @@ describe.runIf(canMakeCertificates)("outages of arkd, lnd and tapd", () => {
       const back = yield* recovers(call("GET", "/assets/gBTC/reserve"), (r) => r.status === 200)
       expect(back.round).toBeLessThanOrEqual(10)
       expect((yield* call("GET", "/grpc/tapd/balances")).body).toMatchObject({ adapter: "grpc", assets: [{ name: "gBTC", balance: 2_100 }] })
-    }))
+    }), 120_000)
 })

@@ -55,5 +55,5 @@ describe("Nostr relay outage", () => {
       yield* until(relays, (r) => r.status === "connected" && r.pending_publishes === 0)
       const after = yield* call("POST", "/nostr/publish-test", { content: "after" })
       expect(after.body).toMatchObject({ sent: true })
-    }))
+    }), 120_000)
 })

@@ -108,7 +108,7 @@ describe.runIf(haveMariadb)("MariaDB outage", () => {
       const stats = yield* recovers(call("GET", "/sessions/stats"), (r) => r.status === 200 && r.body.by_status?.expired === 1)
       expect(stats.value.body).toMatchObject({ active: 0 })
       expect((yield* call("GET", `/sessions/${session.body.session_id}`)).body.status).toBe("expired")
-    }))
+    }), 120_000)
 })
 
 describe.runIf(haveRedis)("Redis outage", () => {
@@ -138,5 +138,5 @@ describe.runIf(haveRedis)("Redis outage", () => {
       const back = yield* recovers(call("GET", "/api/v1/packets/stuck"), (r) => r.status === 200)
       expect(back.round).toBeLessThanOrEqual(10)
       expect((yield* call("GET", "/ready")).body.checks.redis).toMatchObject({ status: "ok", breaker: "closed" })
-    }))
+    }), 120_000)
 })

@@ -6,6 +6,7 @@ declare module "autocannon" {
     body?: string
     headers?: Record<string, string>
     setupRequest?: (req: RequestSpec) => RequestSpec
+    onResponse?: (status: number, body: string, context: unknown, headers: Record<string, string>) => void
   }
   interface Options {
     url: string
@@ -14,6 +15,10 @@ declare module "autocannon" {
     amount?: number
     pipelining?: number
     requests?: ReadonlyArray<RequestSpec>
+    /** Seconds before a request counts as a timeout. */
+    timeout?: number
+    /** Requests per second over all connections. */
+    overallRate?: number
   }
   interface Histogram {
     average: number

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http"
+import * as Net from "node:net"
 import type { Duplex } from "node:stream"
 import { type HttpApp, HttpServerRequest, HttpServerResponse, Multipart } from "@effect/platform"
 import { Cause, Context, Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
@@ -242,9 +243,12 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
         Effect.sync(() => admission.inFlight++),
         () =>
           Effect.gen(function*() {
-            const fiber = yield* Effect.fork(app)
+            // The platform runs requests uninterruptibly (the router makes its handlers interruptible): this
+            // work is made so here, or the shutdown bound could not stop it.
+            const fiber = yield* Effect.fork(Effect.interruptible(app))
             running.add(fiber)
-            const exit = yield* Fiber.await(fiber).pipe(Effect.ensuring(Effect.sync(() => running.delete(fiber))))
+            // Interruptible too: a client that goes away interrupts this fiber, and with it its child.
+            const exit = yield* Effect.interruptible(Fiber.await(fiber)).pipe(Effect.ensuring(Effect.sync(() => running.delete(fiber))))
             if (Exit.isFailure(exit) && pastDeadline && Cause.isInterruptedOnly(exit.cause)) {
               return HttpServerResponse.setHeaders(bodies.refused(refusals.shuttingDown()), { connection: "close" })
             }
@@ -261,7 +265,7 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
           if (Option.isSome(now)) return now.value
           if (admission.queued >= limits.maxQueuedRequests) return yield* shed(bodies)
           admission.queued++
-          const slot = yield* restore(slots.take(1).pipe(Effect.timeoutOption(queueTimeout))).pipe(
+          const slot = yield* Effect.interruptible(slots.take(1)).pipe(Effect.timeoutOption(queueTimeout), restore).pipe(
             Effect.ensuring(Effect.sync(() => admission.queued--))
           )
           if (Option.isNone(slot)) return yield* shed(bodies)
@@ -269,14 +273,17 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
         })
       )
 
-    const settled = Effect.gen(function*() {
+    // Interruptible although it runs in a finalizer (those are not), so the bound can cut the wait short.
+    const settled = Effect.interruptible(Effect.gen(function*() {
       while (admission.inFlight + admission.queued > 0) yield* Effect.sleep("20 millis")
-    })
+    }))
 
     const drain = Effect.gen(function*() {
       const started = Date.now()
       admission.draining = true
-      server.close()
+      // Stop listening but keep idle keep-alive sockets (http.Server#close would drop them, racing a client
+      // that is sending on one): while draining each answer says `connection: close`, and the rest go at the end.
+      Net.Server.prototype.close.call(server)
       yield* Effect.logInfo("shutting down: no new connections").pipe(Effect.annotateLogs({ in_flight: admission.inFlight, queued: admission.queued }))
       const finished = yield* settled.pipe(Effect.timeoutOption(Duration.seconds(limits.shutdownTimeoutSeconds)))
       if (Option.isNone(finished)) {
@@ -287,6 +294,16 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
         yield* Effect.forEach(running, Fiber.interruptFork, { discard: true })
         yield* settled.pipe(Effect.timeoutOption("2 seconds"))
       }
+      // Idle keep-alive sockets a client may still pick: a request on one is answered 503 + close while this
+      // lasts; those left idle are closed after it (a client writing to one just then still sees a reset).
+      yield* Effect.interruptible(Effect.gen(function*() {
+        while ((yield* Effect.async<number>((resume) => {
+          server.getConnections((_, n) => resume(Effect.succeed(n)))
+        })) > 0) {
+          yield* Effect.sleep("20 millis")
+        }
+      })).pipe(Effect.timeoutOption("1 second"))
+      server.closeIdleConnections()
       yield* Effect.logInfo("in-flight requests done").pipe(Effect.annotateLogs({ drain_ms: Date.now() - started }))
     })
 

@@ -12,7 +12,7 @@ import { jsonClient } from "../support/http-app.js"
 import { walletInvoice } from "../support/lightning.js"
 import { mariadbReachable } from "../support/mariadb.js"
 import { redisReachable } from "../support/redis.js"
-import { type Replica, sharedBackends, startReplica } from "../support/replicas.js"
+import { jobsLedBy, type Replica, sharedBackends, startReplica } from "../support/replicas.js"
 import { canMakeCertificates, throwawayCredentials } from "../support/tls.js"
 
 /*
@@ -155,8 +155,7 @@ describe.skipIf(!servicesUp && process.env["CI"] !== "true")("background jobs ac
     Effect.gen(function*() {
       const env = { ...(yield* sharedBackends), GATEWAY_PRIVATE_KEY: "66".repeat(32) }
       const [a, b] = yield* Effect.all([startReplica(env), startReplica(env)], { concurrency: 2 })
-      // Matches the job annotation whether the logger prints pretty text, logfmt or JSON.
-      const led = (r: Replica) => new Set(Array.from(r.output().matchAll(/leading job[\s\S]{0,200}?\bjob"?[:=]\s*"?([\w.-]+)/g), (m) => m[1]!))
+      const led = jobsLedBy
       const JOBS = ["signing.sweep", "epochs.rollover", "ark.inventory", "ark.settlement", "ark.money-sweep"]
       yield* eventually(Effect.sync(() => [...led(a), ...led(b)]), (all) => JOBS.every((j) => all.includes(j)), "every job has a runner", 45_000)
       // Give the loser every chance to (wrongly) start the job too.

@@ -69,3 +69,7 @@ export const sharedBackends = Effect.gen(function*() {
   )
   return { DATABASE_URL: urlOf(name), REDIS_URL, REDIS_KEY_PREFIX: prefix }
 })
+
+/** The background jobs `replica` has logged taking ("leading job"), whether its logger prints pretty text, logfmt or JSON. */
+export const jobsLedBy = (replica: Replica): ReadonlySet<string> =>
+  new Set(Array.from(replica.output().matchAll(/leading job[\s\S]{0,200}?\bjob"?[:=]\s*"?([\w.-]+)/g), (m) => m[1]!))

@@ -1,8 +1,8 @@
-import { connect, type Socket } from "node:net"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import WebSocket from "ws"
 import { request, startApp } from "../../support/http-app.js"
+import { open, rawRequest } from "../../support/raw-http.js"
 
 /*
  * Each limit over real TCP, with raw sockets where a client library would
@@ -11,64 +11,6 @@ import { request, startApp } from "../../support/http-app.js"
  */
 
 const JWT_SECRET = "limits-black-box-secret-0123456789abcdef"
-
-interface RawReply {
-  readonly status: number
-  readonly headers: Record<string, string>
-  readonly body: any
-  /** The server closed the connection (within the wait). */
-  readonly closed: boolean
-  readonly ms: number
-}
-
-const portOf = (baseUrl: string) => Number(new URL(baseUrl).port)
-
-const open = (baseUrl: string) =>
-  new Promise<Socket>((resolve, reject) => {
-    const s = connect(portOf(baseUrl), "127.0.0.1", () => resolve(s))
-    s.once("error", reject)
-  })
-
-/** Reads from `socket` until the server closes it or `waitMs` passes; parses the first HTTP response. */
-const readReply = (socket: Socket, waitMs: number) =>
-  new Promise<RawReply>((resolve) => {
-    const start = Date.now()
-    const chunks: Array<Buffer> = []
-    let closed = false
-    const finish = () => {
-      clearTimeout(timer)
-      const text = Buffer.concat(chunks).toString("utf8")
-      const [head = "", ...rest] = text.split("\r\n\r\n")
-      const [statusLine = "", ...lines] = head.split("\r\n")
-      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]))
-      let body: any = rest.join("\r\n\r\n")
-      try {
-        body = JSON.parse(body)
-      } catch {
-        // chunked or not JSON: the raw text
-      }
-      resolve({ status: Number(statusLine.split(" ")[1] ?? 0), headers, body, closed, ms: Date.now() - start })
-    }
-    const timer = setTimeout(() => {
-      socket.destroy()
-      finish()
-    }, waitMs)
-    socket.on("data", (d) => chunks.push(d))
-    socket.on("error", () => undefined)
-    socket.once("close", () => {
-      closed = true
-      finish()
-    })
-  })
-
-/** One raw request: `head` lines, then `body`; reads the reply. */
-const rawRequest = (baseUrl: string, data: string | Buffer, waitMs = 5_000) =>
-  Effect.promise(async () => {
-    const socket = await open(baseUrl)
-    const reply = readReply(socket, waitMs)
-    socket.write(data)
-    return reply
-  })
 
 const expectArk = (body: any, code: string) => expect(body).toMatchObject({ error: expect.any(String), code })
 const expectEpochs = (body: any, status: number) =>

@@ -24,37 +24,34 @@ const rssMiB = (pid: number): number => {
   return m === null ? 0 : Number(m[1]) / 1024
 }
 
+type Result = Awaited<ReturnType<typeof autocannon>>
+
 interface Load {
-  readonly result: autocannon.Result
+  readonly result: Result
   readonly missingRetryAfter: number
 }
 
 const load = (url: string, options: { readonly connections: number; readonly amount: number; readonly overallRate?: number }) =>
-  Effect.promise(
-    () =>
-      new Promise<Load>((resolve, reject) => {
-        let missingRetryAfter = 0
-        autocannon(
-          {
-            url,
-            connections: options.connections,
-            amount: options.amount,
-            timeout: 20,
-            ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
-            requests: [{
-              method: "GET",
-              path: ROUTE,
-              onResponse: (status: number, _body: string, _context: unknown, headers: Record<string, string>) => {
-                if ((status === 503 || status === 429) && headers["retry-after"] === undefined) missingRetryAfter++
-              }
-            }]
-          },
-          (err, result) => (err ? reject(err) : resolve({ result, missingRetryAfter }))
-        )
-      })
-  )
+  Effect.promise(async (): Promise<Load> => {
+    let missingRetryAfter = 0
+    const result = await autocannon({
+      url,
+      connections: options.connections,
+      amount: options.amount,
+      timeout: 20,
+      ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
+      requests: [{
+        method: "GET",
+        path: ROUTE,
+        onResponse: (status, _body, _context, headers) => {
+          if ((status === 503 || status === 429) && headers["retry-after"] === undefined) missingRetryAfter++
+        }
+      }]
+    })
+    return { result, missingRetryAfter }
+  })
 
-const count = (r: autocannon.Result, status: number) => (r.statusCodeStats as Record<string, { count: number } | undefined>)[String(status)]?.count ?? 0
+const count = (r: Result, status: number) => (r.statusCodeStats as Record<string, { count: number } | undefined>)[String(status)]?.count ?? 0
 
 describe("overload", () => {
   it.live("at 3× capacity it sheds with 503 + Retry-After, memory stays bounded, and a signing flow works afterwards", () =>

@@ -85,10 +85,14 @@ const LEAKS: ReadonlyArray<RegExp> = [
 
 /**
  * The one 5xx a request may get here: a feature whose dependency this test
- * deliberately leaves unconfigured (the Nostr worker needs relays) answers 503
- * naming it, whatever the input.
+ * deliberately leaves unconfigured (the Nostr worker needs relays; clearing
+ * needs a fee, a payment address and a relayer) answers 503 saying so,
+ * whatever the input.
  */
-const NOT_CONFIGURED: ReadonlyArray<readonly [RegExp, string]> = [[/^\/nostr\//, "NOSTR_NOT_CONFIGURED"]]
+const NOT_CONFIGURED: ReadonlyArray<readonly [RegExp, string]> = [
+  [/^\/nostr\//, "NOSTR_NOT_CONFIGURED"],
+  [/^\/api\/v1\/clearing\//, "CLEARING_UNAVAILABLE"]
+]
 const notConfigured = (op: Operation, status: number, text: string) =>
   status === 503 && NOT_CONFIGURED.some(([path, code]) => path.test(op.path) && text.includes(`"code":"${code}"`))
 

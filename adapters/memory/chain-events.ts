@@ -50,7 +50,9 @@ export const make = (chainIds: ReadonlyArray<string>) =>
       subscribe: (chainId) =>
         Effect.gen(function*() {
           const c = yield* chainOf(chainId)
-          const queue = yield* Queue.unbounded<Either.Either<ChainEvent, ChainEventsUnavailable>>()
+          // Only what a test commits is published (without COMETBFT_RPC_<CHAIN> there are no chains to
+          // subscribe to); more than this left unread is a stuck consumer, and the newest are dropped.
+          const queue = yield* Queue.dropping<Either.Either<ChainEvent, ChainEventsUnavailable>>(10_000)
           const head = yield* Effect.acquireRelease(
             Effect.sync(() => {
               c.subscribers.add(queue)

@@ -64,7 +64,8 @@ export const make = (options: SimulatorOptions = {}) =>
     }
     const up = yield* SubscriptionRef.make(true)
     const behaviour = yield* Ref.make<PaymentBehaviour>("succeed")
-    const settledHub = yield* PubSub.unbounded<LnInvoice>()
+    // Bounded with backpressure: a slow subscriber holds up the simulated settlement, never loses it.
+    const settledHub = yield* PubSub.bounded<LnInvoice>(1024)
     const invoices = new Map<string, StoredInvoice>()
     const payments = new Map<string, LnPayment>()
     const channels: Array<Channel> = Array.from({ length: 2 }, (_, i) => {

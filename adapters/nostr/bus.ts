@@ -49,6 +49,8 @@ export interface NostrBusSettings {
 const MAX_PENDING = 1_000
 /** Ids remembered per subscription at most, whatever the window (oldest forgotten first). */
 const MAX_SEEN = 200_000
+/** Events received and not yet verified, per subscription (about 20 s of verification at ~500/s). */
+export const INBOX_CAPACITY = 10_000
 
 interface Connection {
   readonly url: string
@@ -287,7 +289,9 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
       Effect.gen(function*() {
         const sub: OpenSubscription = {
           filters: copyFilters(filters),
-          inbox: yield* Queue.unbounded<{ readonly raw: unknown; readonly conn: Connection }>(),
+          // Relays push as fast as they like and there is no backpressure on a relay subscription: past this
+          // many events waiting for verification, new ones are dropped (a wallet resends what goes unanswered).
+          inbox: yield* Queue.dropping<{ readonly raw: unknown; readonly conn: Connection }>(INBOX_CAPACITY),
           handles: new Map()
         }
         const stored = yield* Effect.acquireRelease(

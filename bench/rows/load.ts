@@ -15,6 +15,8 @@ export interface LoadResult {
   readonly errors: number
   /** Count per status code other than 2xx, e.g. `{ "503": 12 }`. */
   readonly refused: Readonly<Record<string, number>>
+  /** The first body seen per non-2xx status, cut short. */
+  readonly sample: Readonly<Record<string, string>>
   /** Share of one core the app process used during the run (Linux only; NaN elsewhere). */
   readonly appCpu: number
 }
@@ -36,6 +38,7 @@ const cpuSeconds = (pid: number): number => {
  */
 export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Planned>): Promise<LoadResult> => {
   let next = 0
+  const sample: Record<string, string> = {}
   const cpu0 = cpuSeconds(pid)
   const t0 = performance.now()
   const result = await autocannon({
@@ -46,6 +49,9 @@ export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Plann
       setupRequest: (req) => {
         const p = plan[next++ % plan.length]!
         return { ...req, method: p.method, path: p.path, ...(p.body === undefined ? {} : { body: p.body, headers: { "content-type": "application/json" } }) }
+      },
+      onResponse: (status: number, body: string) => {
+        if (status >= 300) sample[String(status)] ??= body.slice(0, 160)
       }
     }]
   })
@@ -53,14 +59,14 @@ export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Plann
   const ok = result["2xx"]
   const codes = (result as unknown as { readonly statusCodeStats?: Record<string, { readonly count: number }> }).statusCodeStats ?? {}
   const refused = Object.fromEntries(Object.entries(codes).filter(([code]) => !code.startsWith("2")).map(([code, s]) => [code, s.count]))
-  return { ok, refused, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpuSeconds(pid) - cpu0) / seconds }
+  return { ok, refused, sample, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpuSeconds(pid) - cpu0) / seconds }
 }
 
 /** What went wrong, for the row's note; undefined when every request succeeded. */
 export const loadProblems = (r: LoadResult): string | undefined =>
   r.non2xx + r.errors === 0
     ? undefined
-    : `${r.non2xx} non-2xx (${Object.entries(r.refused).map(([c, n]) => `${n}× ${c}`).join(", ")}), ${r.errors} errors`
+    : `${r.non2xx} non-2xx (${Object.entries(r.refused).map(([c, n]) => `${n}× ${c} ${r.sample[c] ?? ""}`).join(", ")}), ${r.errors} errors`
 
 export const describeLoad = (r: LoadResult) =>
   `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${Number.isNaN(r.appCpu) ? "?" : `${Math.round(r.appCpu * 100)}%`}`

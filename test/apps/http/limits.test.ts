@@ -1,6 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Context, Effect } from "effect"
+import { SignJWT } from "jose"
 import WebSocket from "ws"
+import { ClearingStatusTopic } from "../../../core/clearing/model.js"
+import { EventBus } from "../../../ports/event-bus.js"
 import { request, startApp } from "../../support/http-app.js"
 import { open, rawRequest } from "../../support/raw-http.js"
 
@@ -175,4 +178,39 @@ describe("WebSocket limits on /api/v1/ws", () => {
       expect(c.messages.filter((m) => m.type === "pong")).toHaveLength(5)
       expect(c.messages.at(-1)).toMatchObject({ type: "error", error: { code: "RATE_LIMITED", details: { limit: 5 } } })
     }))
+
+  it.scopedLive("a reader that stops reading is sent SLOW_CONSUMER and closed with 1013 once 1 MiB waits unsent", () =>
+    Effect.gen(function*() {
+      const app = yield* startApp({ JWT_SECRET })
+      const token = yield* Effect.promise(() =>
+        new SignJWT({ user_id: "usr_slow", wallet_address: "osmo1slow", chain_id: "osmosis-1" })
+          .setProtectedHeader({ alg: "HS256" })
+          .setIssuedAt()
+          .setExpirationTime("1h")
+          .sign(new TextEncoder().encode(JWT_SECRET))
+      )
+      const c = yield* wsClient(`${app.baseUrl.replace("http", "ws")}/api/v1/ws`)
+      c.ws.send(JSON.stringify({ type: "auth", token: `Bearer ${token}` }))
+      while (!c.messages.some((m) => m.type === "authenticated")) yield* Effect.sleep("20 millis")
+      c.ws.send(JSON.stringify({ type: "subscribe", topics: ["clearing_status"] }))
+      while (!c.messages.some((m) => m.type === "subscribed")) yield* Effect.sleep("20 millis")
+
+      // The client stops reading; updates for it keep coming (about 40 MB offered).
+      const socket = (c.ws as unknown as { readonly _socket: { pause: () => void; resume: () => void } })._socket
+      socket.pause()
+      const bus = Context.get(app.context, EventBus)
+      for (let batch = 0; batch < 200; batch++) {
+        yield* Effect.forEach(Array.from({ length: 50 }, (_, i) => i), (i) =>
+          bus.publish(ClearingStatusTopic, {
+            token: `tok-${batch}-${i}`, user_id: "usr_slow", wallet_address: "osmo1slow", chain_id: "osmosis-1", status: "clearing",
+            packet_ids: [], tx_hash: null, reason: "r".repeat(4_000), timestamp: Date.now()
+          }).pipe(Effect.orDie), { discard: true })
+        yield* Effect.sleep("2 millis")
+      }
+      socket.resume()
+      expect(yield* Effect.promise(() => c.closed)).toBe(1013)
+      expect(c.messages.at(-1)).toMatchObject({ type: "error", error: { code: "SLOW_CONSUMER" } })
+      // Far fewer than offered reached it: the rest was never buffered for it.
+      expect(c.messages.length).toBeLessThan(10_000)
+    }), { timeout: 60_000 })
 })

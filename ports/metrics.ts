@@ -43,7 +43,7 @@ export const HISTOGRAMS = {
 /** Gauges are read from their source when scraped (the stores are the truth, across replicas). */
 export const GAUGES = {
   relaygate_sessions: { help: "Signing sessions by status", labels: ["status"] },
-  relaygate_ledger_supply: { help: "Ledger total supply per asset (base units)", labels: ["asset_id"] },
+  relaygate_ledger_supply: { help: "Ledger circulating supply per asset: what all balances sum to (base units)", labels: ["asset_id"] },
   relaygate_ledger_reserved: { help: "Ledger amount reserved by holds per asset (base units)", labels: ["asset_id"] },
   relaygate_ledger_holders: { help: "Ledger accounts with a balance per asset", labels: ["asset_id"] },
   relaygate_vtxos: { help: "VTXO inventory per asset and status", labels: ["asset_id", "status"] },

@@ -4,6 +4,7 @@ import { ArkMoneyJobsLive, ArkMoneyLive } from "./ark-money.js"
 import { ClearingJobsLive, ClearingLive } from "./clearing.js"
 import { ServerConfig } from "./config.js"
 import { DaemonsLive } from "./daemons.js"
+import { whenMounted } from "./http/modules.js"
 import { ServeLive } from "./http/server.js"
 import { EpochsJobsLive, SigningJobsLive } from "./jobs.js"
 import { LeaderLockLive, PersistenceLive } from "./persistence.js"
@@ -33,7 +34,14 @@ export const LoggingLive = Layer.merge(
 )
 
 /** The bundled HTTP app with its background jobs. */
-export const AppLive = Layer.mergeAll(ServeLive, MetricsListenerLive, SigningJobsLive, EpochsJobsLive, ClearingJobsLive, ArkMoneyJobsLive).pipe(
+export const AppLive = Layer.mergeAll(
+  ServeLive,
+  MetricsListenerLive,
+  whenMounted("ark", SigningJobsLive),
+  whenMounted("epochs", EpochsJobsLive),
+  whenMounted("clearing", ClearingJobsLive),
+  whenMounted("ark", ArkMoneyJobsLive)
+).pipe(
   Layer.provide(LeaderLockLive),
   Layer.provide(ServicesLive),
   Layer.provide(LoggingLive)

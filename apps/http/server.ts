@@ -22,6 +22,7 @@ import { ClearingFacadeLive } from "./clearing/monitoring.handlers.js"
 import { ClearingOperationsLive } from "./clearing/operations.handlers.js"
 import { ClearingPacketsLive, ClearingUserPacketsLive } from "./clearing/packets.handlers.js"
 import * as Limits from "./limits.js"
+import { mountedModulesLayer } from "./modules.js"
 import { securityHeaders, SecurityLive } from "./security.js"
 import { SystemLive } from "./system.handlers.js"
 import { AdminAuthLive, AdminLive } from "./admin/admin.handlers.js"
@@ -39,7 +40,8 @@ export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide([ClearingAuthLive, AdminAuthLive]),
   // Built after the error bodies, so CORS wraps them and error answers carry its headers too.
   Layer.provide(SecurityLive),
-  Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies]))
+  Layer.provide(errorBodiesLayer([arkErrorBodies, epochsErrorBodies, clearingErrorBodies])),
+  Layer.provide(mountedModulesLayer)
 )
 
 /** The HTTP app: the API, Swagger UI at /docs, OpenAPI JSON at /docs-json; request limits and admission outermost (limits.ts), security headers on every answer including their refusals. */

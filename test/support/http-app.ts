@@ -9,6 +9,9 @@ export interface RunningApp {
   readonly context: Context.Context<Layer.Layer.Success<typeof ServicesLive>>
 }
 
+/** The app shares the test's event loop: the test's own CPU work must not read as overload and be shed. */
+const IN_PROCESS_DEFAULTS = { MAX_EVENT_LOOP_DELAY_MS: "60000" }
+
 /**
  * Boots the real HTTP app (every route, middleware, error body and request
  * limit) on a free loopback port inside the test's scope, configured only by `env`. It runs on
@@ -26,7 +29,7 @@ export const startApp = (env: Record<string, string> = {}) =>
     const address = Context.get(server, HttpServer.HttpServer).address
     if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
     return { baseUrl: `http://127.0.0.1:${address.port}`, context: services } satisfies RunningApp
-  }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+  }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ ...IN_PROCESS_DEFAULTS, ...env })))))
 
 export interface JsonResponse {
   readonly status: number

@@ -29,7 +29,9 @@ export const startReplica = (env: Record<string, string>) =>
       // own, and SIGKILL would hit the wrapper while the app lived on.
       const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "apps/cli.ts", "serve"], {
         cwd: root,
-        env: { PATH: process.env["PATH"] ?? "", PORT: "0", ...env },
+        // Replica tests are about correctness under concurrency on a shared 2-core runner: CPU starvation from
+        // other test files must not read as overload (test/apps/http/overload.test.ts sets its own bound).
+        env: { PATH: process.env["PATH"] ?? "", PORT: "0", MAX_EVENT_LOOP_DELAY_MS: "5000", ...env },
         stdio: ["ignore", "pipe", "pipe"]
       })
       let output = ""

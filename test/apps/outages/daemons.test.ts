@@ -1,18 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, type Duration, Effect, TestClock } from "effect"
+import { type Duration, Effect, TestClock } from "effect"
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
-import * as SimulatedArkd from "../../../adapters/memory/ark-server.js"
-import * as SimulatedLnd from "../../../adapters/memory/lightning.js"
-import * as SimulatedTapd from "../../../adapters/memory/taproot-assets.js"
-import { ArkServer } from "../../../ports/ark-server.js"
-import { Lightning } from "../../../ports/lightning.js"
-import { TaprootAssets } from "../../../ports/taproot-assets.js"
-import { fakeArkd } from "../../support/fake-arkd.js"
-import { fakeLnd } from "../../support/fake-lnd.js"
-import { fakeTapd } from "../../support/fake-tapd.js"
+import { simulatedDaemons } from "../../support/daemons.js"
 import { request, startApp } from "../../support/http-app.js"
 import { walletInvoice } from "../../support/lightning.js"
-import { canMakeCertificates, throwawayCredentials } from "../../support/tls.js"
+import { canMakeCertificates } from "../../support/tls.js"
 
 /*
  * arkd, lnd and tapd as separate servers the app reaches over gRPC (simulators
@@ -25,28 +17,8 @@ const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout
 const user = () => getPublicKey(generateSecretKey())
 
 const world = Effect.gen(function*() {
-  const arkd = yield* SimulatedArkd.make()
-  const lnd = yield* SimulatedLnd.make()
-  const tapd = yield* SimulatedTapd.make()
-  const lndCreds = yield* throwawayCredentials
-  const tapdCreds = yield* throwawayCredentials
-  const fakes = {
-    arkd: yield* fakeArkd().pipe(Effect.provide(Context.make(ArkServer, arkd.arkServer).pipe(Context.add(SimulatedArkd.ArkServerSimulator, arkd.simulator)))),
-    lnd: yield* fakeLnd({ tls: lndCreds, macaroonHex: lndCreds.macaroonHex }).pipe(Effect.provide(Context.make(Lightning, lnd.lightning))),
-    tapd: yield* fakeTapd({ tls: tapdCreds, macaroonHex: tapdCreds.macaroonHex }).pipe(Effect.provide(Context.make(TaprootAssets, tapd.tapd)))
-  }
-  const app = yield* startApp({
-    ARKD_HOST: "127.0.0.1",
-    ARKD_PORT: String(fakes.arkd.port),
-    LND_HOST: "127.0.0.1",
-    LND_PORT: String(fakes.lnd.port),
-    LND_TLS_CERT: lndCreds.certPath,
-    LND_MACAROON: lndCreds.macaroonPath,
-    TAPD_HOST: "127.0.0.1",
-    TAPD_PORT: String(fakes.tapd.port),
-    TAPD_TLS_CERT: tapdCreds.certPath,
-    TAPD_MACAROON: tapdCreds.macaroonPath
-  })
+  const { env, fakes, sims } = yield* simulatedDaemons
+  const app = yield* startApp(env)
   const call = (method: string, path: string, body?: unknown) => request(app.baseUrl, method, path, body)
   /**
    * Moves the app's clock past a breaker cool-down and retries `read` until
@@ -62,7 +34,7 @@ const world = Effect.gen(function*() {
       }
       return yield* Effect.dieMessage(`the app did not recover within 60 rounds; last: ${JSON.stringify(yield* read)}`)
     })
-  return { sims: { arkd, lnd, tapd }, fakes, app, call, recovers }
+  return { sims, fakes, app, call, recovers }
 })
 
 describe.runIf(canMakeCertificates)("outages of arkd, lnd and tapd", () => {

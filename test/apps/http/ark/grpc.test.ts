@@ -1,43 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect } from "effect"
-import * as SimulatedArkd from "../../../../adapters/memory/ark-server.js"
-import * as SimulatedLnd from "../../../../adapters/memory/lightning.js"
 import * as SimulatedTapd from "../../../../adapters/memory/taproot-assets.js"
-import { ArkServer } from "../../../../ports/ark-server.js"
-import { Lightning } from "../../../../ports/lightning.js"
 import { TaprootAssets } from "../../../../ports/taproot-assets.js"
-import { fakeArkd } from "../../../support/fake-arkd.js"
-import { fakeLnd } from "../../../support/fake-lnd.js"
 import { fakeTapd } from "../../../support/fake-tapd.js"
+import { simulatedDaemons } from "../../../support/daemons.js"
 import { request, startApp } from "../../../support/http-app.js"
-import { canMakeCertificates, credentialsNaming, throwawayCredentials } from "../../../support/tls.js"
+import { canMakeCertificates, credentialsNaming } from "../../../support/tls.js"
 
-/** Real daemons as far as the app can tell: simulators behind fake gRPC servers (arkd plaintext, lnd and tapd TLS + macaroon). */
-const daemons = Effect.gen(function*() {
-  const arkd = yield* SimulatedArkd.make()
-  const lnd = yield* SimulatedLnd.make()
-  const tapd = yield* SimulatedTapd.make()
-  const lndCreds = yield* throwawayCredentials
-  const tapdCreds = yield* throwawayCredentials
-  const fakes = {
-    arkd: yield* fakeArkd().pipe(Effect.provide(Context.make(ArkServer, arkd.arkServer).pipe(Context.add(SimulatedArkd.ArkServerSimulator, arkd.simulator)))),
-    lnd: yield* fakeLnd({ tls: lndCreds, macaroonHex: lndCreds.macaroonHex }).pipe(Effect.provide(Context.make(Lightning, lnd.lightning))),
-    tapd: yield* fakeTapd({ tls: tapdCreds, macaroonHex: tapdCreds.macaroonHex }).pipe(Effect.provide(Context.make(TaprootAssets, tapd.tapd)))
-  }
-  const env = {
-    ARKD_HOST: "127.0.0.1",
-    ARKD_PORT: String(fakes.arkd.port),
-    LND_HOST: "127.0.0.1",
-    LND_PORT: String(fakes.lnd.port),
-    LND_TLS_CERT: lndCreds.certPath,
-    LND_MACAROON: lndCreds.macaroonPath,
-    TAPD_HOST: "127.0.0.1",
-    TAPD_PORT: String(fakes.tapd.port),
-    TAPD_TLS_CERT: tapdCreds.certPath,
-    TAPD_MACAROON: tapdCreds.macaroonPath
-  }
-  return { sims: { arkd, lnd, tapd }, fakes, env }
-})
+const daemons = simulatedDaemons
 
 describe("/grpc routes", () => {
   it.scoped("with no daemon configured they describe the simulated daemons, and /ready says so", () =>

@@ -51,7 +51,9 @@ const ClusterLive = Layer.scoped(
       CLEARING_ADDRESS_OSMOSIS_1: SERVICE,
       CLEARING_FEE: "500000uosmo",
       HERMES_URL: hermes.url,
-      LOG_LEVEL: "Info"
+      LOG_LEVEL: "Info",
+      // 100 concurrent sockets per replica from one client: the per-IP cap (64 by default) is limits.test.ts's subject.
+      MAX_CONNECTIONS_PER_IP: "0"
     }
     const [a, b] = yield* Effect.all([startReplica(env), startReplica(env)], { concurrency: 2 })
     return { a, b, chain }

@@ -30,7 +30,9 @@ export const make = (capacity: number = DEFAULT_CAPACITY) =>
         hub(topic.name).pipe(
           Effect.flatMap((h) => PubSub.publish(h, event)),
           Effect.asVoid,
-          Effect.withSpan("EventBus.publish", { attributes: { topic: topic.name } })
+          // Publishing is on every ingest and clearing hot path; the call-site stack
+          // trace (a `new Error()` per event) would cost more than the publish.
+          Effect.withSpan("EventBus.publish", { attributes: { topic: topic.name }, captureStackTrace: false })
         ),
       subscribe: <A, I>(topic: Topic<A, I>) =>
         hub(topic.name).pipe(

@@ -38,13 +38,23 @@ const newestFirst = (a: Packet, b: Packet) =>
   (a.src_channel < b.src_channel ? -1 : a.src_channel > b.src_channel ? 1 : 0) || b.sequence - a.sequence
 
 /**
+ * Ingestion calls observe, advance, heads and links for every tx. `Effect.fn`
+ * and a span's call-site stack trace each cost a `new Error()`, about as much
+ * CPU as parsing the event, and add nothing here: the span name already says
+ * which store method ran.
+ */
+const noStack = { captureStackTrace: false } as const
+
+/**
  * In-process packet store. Every operation is one synchronous block over
  * plain maps, which the event loop never interleaves: `observe`'s read,
  * decision and write are atomic without a lock.
  */
 export const make = Effect.sync(() => {
   const packets = new Map<string, Packet>()
-  const byRoute = new Map<string, Set<string>>()
+  // A route holds one packet per chain that sent it, rarely more than one: an
+  // array costs a fraction of a Set's memory at that size.
+  const byRoute = new Map<string, Array<string>>()
   const parked = new Map<string, ReadonlyArray<PacketEvent>>()
   const links = new Map<string, ChannelLink>()
   const cursors = new Map<string, number>()
@@ -54,9 +64,9 @@ export const make = Effect.sync(() => {
     for (const p of w.put) {
       const id = packetId(p)
       packets.set(id, p)
-      const ids = byRoute.get(route) ?? new Set<string>()
-      ids.add(id)
-      byRoute.set(route, ids)
+      const ids = byRoute.get(route)
+      if (ids === undefined) byRoute.set(route, [id])
+      else if (!ids.includes(id)) ids.push(id)
     }
     if (w.parked.length === 0) parked.delete(route)
     else parked.set(route, w.parked)
@@ -75,7 +85,7 @@ export const make = Effect.sync(() => {
         const [w, a] = decide(slice)
         write(key, w)
         return a
-      }).pipe(Effect.withSpan("PacketStore.observe")),
+      }).pipe(Effect.withSpan("PacketStore.observe", noStack)),
     get: Effect.fn("PacketStore.get")(function*(key: PacketKey) {
       return Option.fromNullable(packets.get(packetId(key)))
     }),
@@ -91,25 +101,19 @@ export const make = Effect.sync(() => {
         .filter((d) => d.count > 1)
         .sort((a, b) => b.count - a.count || (a.data_hash < b.data_hash ? -1 : 1))
     }),
-    links: Effect.fn("PacketStore.links")(function*() {
-      return Array.from(links.values())
-    }),
+    links: () => Effect.sync(() => Array.from(links.values())).pipe(Effect.withSpan("PacketStore.links", noStack)),
     cursor: Effect.fn("PacketStore.cursor")(function*(chainId: string) {
       return Option.fromNullable(cursors.get(chainId))
     }),
-    advance: Effect.fn("PacketStore.advance")(function*(
-      chainId: string,
-      progress: { readonly cursor?: number | undefined; readonly head?: ChainHead | undefined }
-    ) {
-      if (progress.cursor !== undefined && progress.cursor > (cursors.get(chainId) ?? -1)) {
-        cursors.set(chainId, progress.cursor)
-      }
-      const head = progress.head
-      if (head !== undefined && head.height >= (heads.get(chainId)?.height ?? -1)) heads.set(chainId, head)
-    }),
-    heads: Effect.fn("PacketStore.heads")(function*() {
-      return Array.from(heads.values())
-    }),
+    advance: (chainId: string, progress: { readonly cursor?: number | undefined; readonly head?: ChainHead | undefined }) =>
+      Effect.sync(() => {
+        if (progress.cursor !== undefined && progress.cursor > (cursors.get(chainId) ?? -1)) {
+          cursors.set(chainId, progress.cursor)
+        }
+        const head = progress.head
+        if (head !== undefined && head.height >= (heads.get(chainId)?.height ?? -1)) heads.set(chainId, head)
+      }).pipe(Effect.withSpan("PacketStore.advance", noStack)),
+    heads: () => Effect.sync(() => Array.from(heads.values())).pipe(Effect.withSpan("PacketStore.heads", noStack)),
     pruneParked: Effect.fn("PacketStore.pruneParked")(function*(before: number) {
       let dropped = 0
       for (const [route, events] of parked) {

@@ -1,6 +1,6 @@
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse, Socket } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Clock, Duration, Effect, Option, Ref, Schedule, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Option, Queue, Ref, Schedule, Stream } from "effect"
 import { WebSocketServer } from "ws"
 import { ClearingStatusTopic, type ClearingStatusUpdate, type PacketUpdate, PacketUpdateTopic } from "../../core/clearing/model.js"
 import { EventBus } from "../../ports/event-bus.js"
@@ -27,6 +27,8 @@ import { upgradeHead, WS_MAX_BUFFERED_BYTES } from "./limits.js"
 export const MAX_CONNECTIONS_PER_USER = 5
 export const PING_EVERY = Duration.seconds(30)
 export const AUTH_WITHIN = Duration.seconds(10)
+/** clearing_status updates a socket may lag behind before it loses the oldest (as a bus subscriber would). */
+const CLEARING_BACKLOG = 1024
 
 const TOPICS = { packet_updates: "packet_updates", packet_update: "packet_updates", clearing_status: "clearing_status" } as const
 type Topic = (typeof TOPICS)[keyof typeof TOPICS]
@@ -66,6 +68,30 @@ export const ClearingWsLive = HttpApiBuilder.Router.use((router) =>
     // Our own upgrade, not the platform's: its server takes ws's 100 MiB default message size.
     const wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: limits.wsMaxMessageBytes })
 
+    /*
+     * A clearing_status belongs to one user. One bus subscription per process
+     * hands each update to the queues of that user's authenticated sockets
+     * only, so an update costs O(that user's sockets) rather than a pass
+     * through every socket's stream (N updates to N users were N² work).
+     * Each socket drains its own sliding queue, so a closing or slow socket
+     * never holds up the others.
+     */
+    const clearingQueues = new Map<string, Set<Queue.Queue<ClearingStatusUpdate>>>()
+    const clearingsActive = yield* Deferred.make<void>()
+    yield* Effect.gen(function*() {
+      const updates = yield* bus.subscribe(ClearingStatusTopic)
+      yield* Deferred.succeed(clearingsActive, undefined)
+      yield* Stream.runForEach(updates, (u) => {
+        const queues = clearingQueues.get(u.user_id)
+        return queues === undefined ? Effect.void : Effect.forEach(queues, (q) => Queue.offer(q, u), { discard: true })
+      })
+    }).pipe(
+      Effect.scoped,
+      Effect.tapError((e) => Effect.logWarning("clearing_status subscription lost; resubscribing", e.message)),
+      Effect.retry(Schedule.spaced(Duration.seconds(1))),
+      Effect.forkScoped
+    )
+
     const serve = (socket: Socket.Socket, unsent: () => number) =>
       Effect.gen(function*() {
         const write = yield* socket.writer
@@ -88,16 +114,21 @@ export const ClearingWsLive = HttpApiBuilder.Router.use((router) =>
 
         // Subscribed before the first message is read, so nothing published after `subscribed` is missed.
         const packets = yield* bus.subscribe(PacketUpdateTopic).pipe(Effect.orDie)
-        const clearings = yield* bus.subscribe(ClearingStatusTopic).pipe(Effect.orDie)
+        yield* Deferred.await(clearingsActive)
+        const clearings = yield* Queue.sliding<ClearingStatusUpdate>(CLEARING_BACKLOG)
 
         const release = Effect.flatMap(Ref.get(state), (s) =>
-          s.user === null ? Effect.void : Ref.update(perUser, (m) => {
+          s.user === null ? Effect.void : Effect.sync(() => {
+            const queues = clearingQueues.get(s.user!.user_id)
+            queues?.delete(clearings)
+            if (queues?.size === 0) clearingQueues.delete(s.user!.user_id)
+          }).pipe(Effect.zipRight(Ref.update(perUser, (m) => {
             const next = new Map(m)
             const n = (next.get(s.user!.user_id) ?? 1) - 1
             if (n <= 0) next.delete(s.user!.user_id)
             else next.set(s.user!.user_id, n)
             return next
-          }))
+          }))))
         yield* Effect.addFinalizer(() => release)
 
         const authenticate = (token: unknown) =>
@@ -119,6 +150,10 @@ export const ClearingWsLive = HttpApiBuilder.Router.use((router) =>
               return yield* close(CLOSE.tooManyConnections, "too many connections")
             }
             yield* Ref.update(state, (s) => ({ ...s, user }))
+            yield* Effect.sync(() => {
+              const queues = clearingQueues.get(user.user_id) ?? new Set()
+              clearingQueues.set(user.user_id, queues.add(clearings))
+            })
             yield* send({ type: "authenticated", data: { user_id: user.user_id, wallet_address: user.wallet_address } })
           })
 
@@ -190,7 +225,7 @@ export const ClearingWsLive = HttpApiBuilder.Router.use((router) =>
               s.user !== null && s.topics.has("packet_updates") && packetMatches(s.filters, u) ? send(packetUpdateMessage(u)) : Effect.void)),
           Effect.forkScoped
         )
-        yield* clearings.pipe(
+        yield* Stream.fromQueue(clearings).pipe(
           Stream.runForEach((u) =>
             Effect.flatMap(Ref.get(state), (s) =>
               s.user !== null && s.topics.has("clearing_status") && clearingMatches(s.filters, s.user, u)

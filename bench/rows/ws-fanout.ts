@@ -57,8 +57,8 @@ const update = (userId: string, token: string): ClearingStatusUpdate => ({
 /**
  * Publishes one clearing_status for `target` on the app's Redis channel (as
  * another replica's clearing core would) and resolves with its delivery
- * latency in ms, publish to message in hand. Every subscriber's stream sees
- * the update; the target's socket is the one that receives it.
+ * latency in ms, publish to message in hand. Only the target's socket is
+ * handed the update.
  */
 const deliver = (redis: Redis, channel: string, target: Subscriber, userId: string, token: string) =>
   new Promise<number>((resolve, reject) => {
@@ -76,8 +76,8 @@ const deliver = (redis: Redis, channel: string, target: Subscriber, userId: stri
  * Row 8: p99 delivery latency of a clearing_status over the WebSocket with
  * 1,000 subscribers connected against one. A clearing_status belongs to one
  * user (only that user's sockets get it, at most 5 per user), so here 1,000
- * users each hold one socket, every socket's stream sees each update, and
- * the update's own user receives it. The app runs on Redis so updates come
+ * users each hold one socket and only the update's own user's sockets are
+ * handed it. The app runs on Redis so updates come
  * from outside it, as from another replica.
  */
 export const wsFanout = Effect.scoped(Effect.gen(function*() {

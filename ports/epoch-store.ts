@@ -33,5 +33,7 @@ export class EpochStore extends Context.Tag("relaygate/EpochStore")<
       epochId: string,
       decide: (current: Option.Option<MinerStatusRecord>) => Either.Either<MinerStatusRecord, E>
     ) => Effect.Effect<MinerStatusRecord, E | StoreUnavailable>
+    /** Every miner's record for one epoch, by hotkey. */
+    readonly minerStatuses: (epochId: string) => Effect.Effect<ReadonlyArray<MinerStatusRecord>, StoreUnavailable>
   }
 >() {}

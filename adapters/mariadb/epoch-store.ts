@@ -71,7 +71,15 @@ export const make = Effect.gen(function*() {
       // update of a pair a row to lock, so concurrent first updates queue on
       // it instead of racing to insert.
       return placeholder.pipe(ops.run("updateMinerStatus"), Effect.zipRight(ops.transaction("updateMinerStatus", update)))
-    }
+    },
+
+    // Placeholder rows whose first update has not committed yet carry no record.
+    minerStatuses: (epochId) =>
+      sql<{ body: unknown }>`SELECT body FROM miner_statuses
+        WHERE epoch_id = ${epochId} AND body IS NOT NULL ORDER BY hotkey`.pipe(
+        Effect.flatMap((rows) => Effect.forEach(rows, (r) => statusBody.decode(r.body))),
+        ops.run("minerStatuses")
+      )
   })
 })
 

@@ -45,7 +45,12 @@ export const make = Effect.gen(function*() {
         return Either.isLeft(decision)
           ? [decision, s]
           : [decision, { ...s, statuses: HashMap.set(s.statuses, key, decision.right) }]
-      }).pipe(Effect.flatten, Effect.withSpan("EpochStore.updateMinerStatus", { attributes: { hotkey, epochId } }))
+      }).pipe(Effect.flatten, Effect.withSpan("EpochStore.updateMinerStatus", { attributes: { hotkey, epochId } })),
+    minerStatuses: Effect.fn("EpochStore.minerStatuses")(function*(epochId: string) {
+      return Array.from(HashMap.values((yield* Ref.get(ref)).statuses))
+        .filter((r) => r.epochId === epochId)
+        .sort((a, b) => (a.hotkey < b.hotkey ? -1 : a.hotkey > b.hotkey ? 1 : 0))
+    })
   })
 })
 

@@ -54,6 +54,12 @@ const meter = (available: number, min: number) => {
   return h("meter", { min: 0, max, low: min, optimum: max, value: available, "aria-label": `${available} available, minimum ${min}` }, `${available} / ${min}`)
 }
 
+/** GET /admin/epochs/current. */
+interface AdminEpoch {
+  readonly zipcodes: ReadonlyArray<{ zipcode: string; state: string; city: string; expectedListings: number; marketTier: string }>
+  readonly miners: ReadonlyArray<{ hotkey: string; status: string; listingsScraped: number | null; zipcodesCompleted: number; updated_at: string }>
+}
+
 const PANELS: ReadonlyArray<Panel> = [
   {
     id: "ready",
@@ -169,7 +175,7 @@ const PANELS: ReadonlyArray<Panel> = [
   {
     id: "epoch",
     title: "Current epoch",
-    load: async ({ key, summary: pending }) => {
+    load: async ({ key }) => {
       const r = await api<any>("/api/v1/zipcode-assignments/stats")
       const e = r.epochStatus?.currentEpoch
       const parts: Array<Node> = []
@@ -183,28 +189,20 @@ const PANELS: ReadonlyArray<Panel> = [
           h("dt", {}, "Zipcodes"), h("dd", {}, String(e.zipcodeCount)),
           h("dt", {}, "Listings"), h("dd", {}, `${e.actualExpected} expected of ${e.targetListings} targeted`)))
       }
-      // Zipcodes and miner statuses are served to signed miners/validators; operators get them from the admin summary when it has them.
-      const summary: any = await pending.catch(() => null)
-      const epochs = summary !== null && !(summary instanceof Node) ? summary.epochs ?? summary.epoch ?? null : null
-      const zips: ReadonlyArray<any> = epochs?.zipcodes ?? epochs?.current?.zipcodes ?? []
-      const miners: ReadonlyArray<any> = epochs?.miners ?? epochs?.miner_statuses ?? epochs?.current?.miners ?? []
-      if (zips.length > 0) {
-        parts.push(table("Zipcodes of this epoch", ["Zipcode", "City", "State", "Tier", "Expected listings"], zips.map((z) => [
-          z.zipcode, z.city ?? "—", z.state ?? "—", z.marketTier ?? "—", String(z.expectedListings ?? "—")
-        ])))
-      }
-      if (miners.length > 0) {
-        parts.push(table("Miner statuses", ["Miner", "Status", "Listings", "Updated"], miners.map((m) => [
-          h("code", { title: String(m.hotkey ?? m.miner ?? "") }, short(String(m.hotkey ?? m.miner ?? "?"), 6)),
-          String(m.status ?? "—"),
-          String(m.listingsScraped ?? m.listings ?? "—"),
-          time(m.updatedAt ?? m.updated_at ?? null)
-        ])))
-      }
-      if (zips.length === 0 && miners.length === 0) {
-        parts.push(notice("info", key === null
-          ? "The zipcode list and miner statuses come from the admin API: enter the admin key."
-          : "This gateway's admin summary does not list the epoch's zipcodes or miner statuses; the public stats above are what it publishes."))
+      // The public routes give zipcodes and miner statuses only to signed miners/validators; operators read them from the admin API.
+      const admin = await adminOnly<AdminEpoch>("/admin/epochs/current", key)
+      if (admin instanceof Node) parts.push(admin)
+      else {
+        parts.push(table("Zipcodes of this epoch", ["Zipcode", "City", "State", "Tier", "Expected listings"], admin.zipcodes.map((z) => [
+          z.zipcode, z.city, z.state, z.marketTier, String(z.expectedListings)
+        ]), "no zipcode is assigned."))
+        parts.push(table("Miner statuses", ["Miner", "Status", "Listings", "Zipcodes done", "Updated"], admin.miners.map((m) => [
+          h("code", { title: m.hotkey }, short(m.hotkey, 6)),
+          m.status,
+          m.listingsScraped === null ? "—" : String(m.listingsScraped),
+          String(m.zipcodesCompleted),
+          time(m.updated_at)
+        ]), "no miner has reported yet."))
       }
       return parts
     }
@@ -249,7 +247,7 @@ export const operatorView: View = (root) => {
     const mine = ++generation
     const current = () => !stopped && mine === generation
     const ctx: Ctx = { key, summary: adminOnly("/admin/dashboard/summary", key) }
-    // Read by two panels; a failure is shown by each, not left unhandled.
+    // A failure is shown by the panel that reads it, not left unhandled.
     ctx.summary.catch(() => {})
     await Promise.all(PANELS.map(async (p) => {
       const body = bodies.get(p.id)!

@@ -350,6 +350,21 @@ export const make = Effect.gen(function*() {
       }
     }),
 
+    /**
+     * For operators (the admin API, behind its key): the epoch containing now,
+     * assigned on first use like every other read, and each miner's status.
+     */
+    overview: Effect.fn("EpochService.overview")(function*() {
+      const now = yield* Clock.currentTimeMillis
+      const window = epochAt(now)
+      const epoch = yield* ensureEpoch(now).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("NoCurrentEpoch", () => Effect.succeed(Option.none<Epoch>()))
+      )
+      const miners = yield* store.minerStatuses(window.id)
+      return { window, epoch, miners }
+    }),
+
     /** GET /api/v1/zipcode-assignments/stats: public, rate-limited per client (IP). */
     stats: Effect.fn("EpochService.stats")(function*(clientKey: string) {
       yield* auth.rateLimit(`epochs:stats:${clientKey}`, settings.rateLimits.stats)

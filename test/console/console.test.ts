@@ -379,7 +379,14 @@ describe("the web console in Chromium", () => {
       expect(yield* page(tab, (p) => p.locator("#panel-alerts").innerText())).toMatch(/No active alerts\.|Active alerts/)
       const ready = yield* page(tab, (p) => p.locator("#panel-ready").innerText())
       expect(ready).toMatch(/Gateway\s+(ready|not ready)/)
-      expect(yield* page(tab, (p) => p.locator("#panel-epoch").innerText())).toMatch(/Epoch|No epoch is running/)
+      // The epoch's zipcodes come from the admin API: the page shows the ones the gateway assigned.
+      const epoch = (yield* fetchJson(`${app.baseUrl}/admin/epochs/current`, { headers: { "x-admin-key": ADMIN_KEY } })).body
+      expect(epoch.zipcodes.length).toBeGreaterThan(0)
+      const zipRows = tab.getByRole("region", { name: "Zipcodes of this epoch" }).locator("tbody tr")
+      yield* page(tab, () => zipRows.first().waitFor())
+      expect(yield* page(tab, () => zipRows.count())).toBe(epoch.zipcodes.length)
+      expect(yield* page(tab, () => zipRows.first().innerText())).toMatch(new RegExp(`^${epoch.zipcodes[0].zipcode}\\s+${epoch.zipcodes[0].city}`))
+      expect(yield* page(tab, (p) => p.locator("#panel-epoch").innerText())).toContain("Miner statuses: no miner has reported yet.")
       expect(yield* page(tab, (p) => p.evaluate<Array<string | number | null>>("[sessionStorage.getItem('relaygate.console.adminKey'), localStorage.length]"))).toEqual([ADMIN_KEY, 0])
       yield* page(tab, (p) => p.screenshot({ path: screenshotPath("operator"), fullPage: true }))
       expect(yield* page(tab, (p) => p.evaluate<Array<string>>(LOW_CONTRAST))).toEqual([])

@@ -93,6 +93,11 @@ export const epochStoreContract = (name: string, layer: Layer.Layer<EpochStore, 
         const err = yield* store.updateMinerStatus("A", "e1", () => Either.left("nope" as const)).pipe(Effect.flip)
         expect(err).toBe("nope")
         expect((yield* bump("A", "e1")).updates).toBe(3)
+        // A pair whose only decision failed has no record to list.
+        expect(yield* store.updateMinerStatus("C", "e1", () => Either.left("nope" as const)).pipe(Effect.flip)).toBe("nope")
+        expect(yield* store.minerStatuses("e1")).toEqual([record("A", "e1", 3, 7), record("B", "e1", 1, 7)])
+        expect(yield* store.minerStatuses("e2")).toEqual([record("A", "e2", 1, 7)])
+        expect(yield* store.minerStatuses("e3")).toEqual([])
       })))
 
     it.effect("concurrent status updates are serialized", () =>

@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto"
 import { HttpApiBuilder, HttpServerRequest } from "@effect/platform"
 import { Clock, Context, Effect, Layer, LogLevel, Option, Redacted } from "effect"
+import { EpochService } from "../../../core/epochs/service.js"
+import type { StoreUnavailable } from "../../../core/shared/errors.js"
 import { toIso } from "../../../core/shared/time.js"
 import { Metrics } from "../../../ports/metrics.js"
 import { ServerConfig } from "../../config.js"
@@ -57,6 +59,8 @@ const backupRefused = (e: OpsRefused | OpsUnavailable) =>
 const profileRefused = (e: OpsRefused | OpsUnavailable) =>
   e._tag === "OpsUnavailable" ? unavailable(e) : new ProfileRunning({ reason: e.reason })
 
+const storeDown = (e: StoreUnavailable) => new ArkServiceUnavailable({ dependency: e.store, reason: e.message })
+
 const invalid = (problems: ReadonlyArray<string>) => new ArkValidationError({ detail: problems.join("; ") })
 
 const LEVELS: Record<string, LogLevel.LogLevel> = {
@@ -75,6 +79,7 @@ export const AdminLive = HttpApiBuilder.group(RelaygateApi, "admin", (handlers) 
     const jobs = yield* JobRegistry
     const logs = yield* LogBuffer
     const worker = yield* NostrWorker
+    const epochs = yield* EpochService
     // Only the bundled app opens the METRICS_PORT listener; embedded and test apps have none.
     const listener = yield* Effect.serviceOption(MetricsListener)
     const context = Context.empty().pipe(
@@ -186,4 +191,29 @@ export const AdminLive = HttpApiBuilder.group(RelaygateApi, "admin", (handlers) 
           }
         }))
       .handle("dashboard", () => run(Reports.dashboard))
+      .handle("epochsCurrent", () =>
+        epochs.overview().pipe(
+          Effect.map(({ window, epoch, miners }) => ({
+            epoch_id: window.id,
+            starts_at: toIso(window.start),
+            ends_at: toIso(window.end),
+            // The nonce stays with the miners it was issued to: operators see the assignment only.
+            assigned: Option.isSome(epoch),
+            zipcodes: Option.match(epoch, { onNone: () => [], onSome: (e) => e.zipcodes }).map((z) => ({
+              zipcode: z.zipcode,
+              state: z.state,
+              city: z.city,
+              expectedListings: z.expectedListings,
+              marketTier: z.marketTier
+            })),
+            miners: miners.map((m) => ({
+              hotkey: m.hotkey,
+              status: m.status,
+              listingsScraped: m.listingsScraped,
+              zipcodesCompleted: m.zipcodesCompleted.length,
+              updated_at: toIso(m.updatedAt)
+            }))
+          })),
+          Effect.mapError(storeDown)
+        ))
   }))

@@ -2,20 +2,23 @@ import { readFileSync } from "node:fs"
 import { describe, expect, it } from "@effect/vitest"
 import autocannon from "autocannon"
 import { Effect } from "effect"
-import { startReplica } from "../../support/replicas.js"
+import { sharedBackends, startReplica } from "../../support/replicas.js"
 import { completeCeremony } from "../../support/wallet.js"
 
 /*
  * A bounded load test against a real `relaygate serve` process on loopback:
  * measure what it serves with few connections, then send three times that
- * rate over three times as many connections as it admits (in flight + queued).
+ * rate over many times as many connections as it admits (in flight + queued).
  * It must shed the excess with 503 + Retry-After instead of queueing it, keep
  * its memory bounded, and serve a full signing flow afterwards. Every run
  * sends a fixed number of requests.
  */
 
-const IN_FLIGHT = 16
-const QUEUED = 32
+const IN_FLIGHT = 4
+const QUEUED = 4
+// Load generators here are closed-loop (one request per connection at a time), so what the app must refuse
+// is the connections beyond what it admits: far more of them than IN_FLIGHT + QUEUED.
+const STORM_CONNECTIONS = 144
 const ROUTE = "/sessions?limit=20"
 
 /** The child's resident set size in MiB (Linux). */
@@ -56,7 +59,11 @@ const count = (r: Result, status: number) => (r.statusCodeStats as Record<string
 describe("overload", () => {
   it.live("at 3× capacity it sheds with 503 + Retry-After, memory stays bounded, and a signing flow works afterwards", () =>
     Effect.gen(function*() {
+      // On MariaDB, as operators run it: each request waits on the database, so requests pile up inside the
+      // process (on memory stores a request finishes before the next is read, and the excess waits in the
+      // kernel's socket buffers, bounded by the connection count, where no admission check can see it).
       const app = yield* startReplica({
+        ...(yield* sharedBackends),
         GATEWAY_PRIVATE_KEY: "77".repeat(32),
         MAX_IN_FLIGHT_REQUESTS: String(IN_FLIGHT),
         MAX_QUEUED_REQUESTS: String(QUEUED),
@@ -72,16 +79,16 @@ describe("overload", () => {
       // Warm-up, then capacity with fewer connections than the app admits (nothing is shed).
       yield* load(app.baseUrl, { connections: 4, amount: 500 })
       const rssBefore = rssMiB(app.pid)
-      const calm = yield* load(app.baseUrl, { connections: 8, amount: 3_000 })
+      const calm = yield* load(app.baseUrl, { connections: IN_FLIGHT, amount: 3_000 })
       // On a shared CI machine a neighbour can stall the loop now and then: nearly all, not all, are served.
       const calmServed = count(calm.result, 200)
       expect(calmServed).toBeGreaterThan(2_700)
       const capacity = Math.max(100, Math.round(calmServed / calm.result.duration))
 
-      // Three times the rate, over three times the connections it admits; a fixed number of requests (≈ 4 s worth).
+      // Three times the rate, over many times the connections it admits; a fixed number of requests (≈ 4 s worth).
       const duringFrom = samples.length
       const storm = yield* load(app.baseUrl, {
-        connections: 3 * (IN_FLIGHT + QUEUED),
+        connections: STORM_CONNECTIONS,
         overallRate: 3 * capacity,
         amount: Math.min(60_000, 3 * capacity * 4)
       })

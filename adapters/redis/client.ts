@@ -38,7 +38,10 @@ const OPTIONS: RedisOptions = {
   maxRetriesPerRequest: 1,
   // A server that accepts the connection but never answers (a dead peer, a stalled proxy) fails the command instead of holding it.
   commandTimeout: 5_000,
-  retryStrategy: (attempt) => Math.min(attempt * 200, 2_000)
+  retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  // ioredis re-sends SUBSCRIBE after a reconnect without handling its failure: a connection that drops again
+  // at once (a flapping network) made that an unhandled rejection. The event bus re-subscribes itself on 'ready'.
+  autoResubscribe: false
 }
 
 /**

@@ -38,6 +38,12 @@ export const make = (capacity: number = DEFAULT_CAPACITY) =>
     const channels = new Map<string, Channel>()
     const channelOf = (name: string) => `${prefix}events:${name}`
 
+    // After a reconnect (autoResubscribe is off, see client.ts): every channel again; one that fails is
+    // retried at the next 'ready', and its subscribers meanwhile see a bus that delivers nothing.
+    subscriber.on("ready", () => {
+      for (const name of channels.keys()) subscriber.subscribe(name).catch(() => undefined)
+    })
+
     subscriber.on("message", (channel: string, message: string) => {
       const c = channels.get(channel)
       if (c === undefined || c.listeners.size === 0) return
@@ -56,8 +62,14 @@ export const make = (capacity: number = DEFAULT_CAPACITY) =>
       const name = channelOf(topic.name)
       let c = channels.get(name)
       if (c === undefined) {
-        c = { ready: subscriber.subscribe(name), decode: Schema.decodeUnknownEither(Schema.parseJson(topic.schema)), listeners: new Set() }
-        channels.set(name, c)
+        const opened: Channel = { ready: subscriber.subscribe(name), decode: Schema.decodeUnknownEither(Schema.parseJson(topic.schema)), listeners: new Set() }
+        // A SUBSCRIBE that fails (Redis away) fails the subscribers awaiting it, who may not have attached yet:
+        // handled here too, and the channel forgotten so that the next subscribe sends SUBSCRIBE again.
+        opened.ready.catch(() => {
+          if (channels.get(name) === opened) channels.delete(name)
+        })
+        channels.set(name, opened)
+        c = opened
       }
       return c
     }

@@ -3,7 +3,8 @@ import { Effect } from "effect"
 import { Redis } from "ioredis"
 import { SignJWT } from "jose"
 import WebSocket from "ws"
-import { ClearingStatusTopic, type ClearingStatusUpdate } from "../../core/clearing/model.js"
+import { ClearingStatusTopic } from "../../core/clearing/model.js"
+import { sampleStatusUpdate } from "../../test/support/clearing.js"
 import { quantile, row } from "../harness.js"
 import { appProcess } from "./app-process.js"
 
@@ -42,18 +43,6 @@ const subscribe = (wsUrl: string, userId: string) =>
     })
   )
 
-const update = (userId: string, token: string): ClearingStatusUpdate => ({
-  token,
-  user_id: userId,
-  wallet_address: null,
-  chain_id: "osmosis-1",
-  status: "awaiting_payment",
-  packet_ids: ["osmosis-1/channel-750/1"],
-  tx_hash: null,
-  reason: null,
-  timestamp: Date.now()
-})
-
 /**
  * Publishes one clearing_status for `target` on the app's Redis channel (as
  * another replica's clearing core would) and resolves with its delivery
@@ -69,7 +58,7 @@ const deliver = (redis: Redis, channel: string, target: Subscriber, userId: stri
       clearTimeout(timer)
       resolve(performance.now() - t0)
     }
-    redis.publish(channel, JSON.stringify(update(userId, token))).catch(reject)
+    redis.publish(channel, JSON.stringify(sampleStatusUpdate(userId, token))).catch(reject)
   })
 
 /**

@@ -1,5 +1,5 @@
 import { encodePacketEvent } from "../../core/clearing/events.js"
-import type { ChainTx, ClearingRequest, Packet, PacketRoute, TxEvent } from "../../core/clearing/model.js"
+import type { ChainTx, ClearingRequest, ClearingStatusUpdate, Packet, PacketRoute, TxEvent } from "../../core/clearing/model.js"
 
 /** Fixed instant the clearing tests are written against: 2025-07-13T00:00:00Z. */
 export const T0 = Date.UTC(2025, 6, 13)
@@ -97,3 +97,16 @@ export const sampleRequest = (o: Partial<ClearingRequest> = {}): ClearingRequest
     ...o
   }
 }
+
+/** A clearing_status for `userId`'s clearing `token`, as the clearing core publishes it (also what bench row 8 fans out). */
+export const sampleStatusUpdate = (userId: string, token: string): ClearingStatusUpdate => ({
+  token,
+  user_id: userId,
+  wallet_address: null,
+  chain_id: "osmosis-1",
+  status: "awaiting_payment",
+  packet_ids: ["osmosis-1/channel-750/1"],
+  tx_hash: null,
+  reason: null,
+  timestamp: Date.now()
+})

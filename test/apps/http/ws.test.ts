@@ -2,8 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect } from "effect"
 import { SignJWT } from "jose"
 import WebSocket from "ws"
-import { ClearingStatusTopic, type ClearingStatusUpdate } from "../../../core/clearing/model.js"
+import { ClearingStatusTopic } from "../../../core/clearing/model.js"
 import { EventBus } from "../../../ports/event-bus.js"
+import { sampleStatusUpdate } from "../../support/clearing.js"
 import { eventually } from "../../support/eventually.js"
 import { startApp } from "../../support/http-app.js"
 
@@ -43,18 +44,6 @@ const connect = (url: string, userId: string, subscribe = true) =>
     return { ws, statuses: () => messages.filter((m) => m.type === "clearing_status").map((m) => m.data.token_id as string) }
   })
 
-const update = (userId: string, token: string): ClearingStatusUpdate => ({
-  token,
-  user_id: userId,
-  wallet_address: null,
-  chain_id: "osmosis-1",
-  status: "awaiting_payment",
-  packet_ids: ["osmosis-1/channel-750/1"],
-  tx_hash: null,
-  reason: null,
-  timestamp: Date.now()
-})
-
 describe("WebSocket clearing_status routing", () => {
   it.scopedLive("delivers a user's clearing_status to each of that user's subscribed sockets and to no one else's", () =>
     Effect.gen(function*() {
@@ -66,12 +55,12 @@ describe("WebSocket clearing_status routing", () => {
       const aliceQuiet = yield* connect(url, "usr_alice", false)
       const bob = yield* connect(url, "usr_bob")
 
-      yield* bus.publish(ClearingStatusTopic, update("usr_carol", "tok_carol"))
-      yield* bus.publish(ClearingStatusTopic, update("usr_alice", "tok_alice_1"))
-      yield* bus.publish(ClearingStatusTopic, update("usr_bob", "tok_bob_1"))
+      yield* bus.publish(ClearingStatusTopic, sampleStatusUpdate("usr_carol", "tok_carol"))
+      yield* bus.publish(ClearingStatusTopic, sampleStatusUpdate("usr_alice", "tok_alice_1"))
+      yield* bus.publish(ClearingStatusTopic, sampleStatusUpdate("usr_bob", "tok_bob_1"))
       yield* eventually(Effect.sync(() => [alice1.statuses(), alice2.statuses(), bob.statuses()]), (all) => all.every((s) => s.length > 0), "delivered")
       // Whatever else was still in flight has had the time to arrive by the next update's delivery.
-      yield* bus.publish(ClearingStatusTopic, update("usr_bob", "tok_bob_2"))
+      yield* bus.publish(ClearingStatusTopic, sampleStatusUpdate("usr_bob", "tok_bob_2"))
       yield* eventually(Effect.sync(() => bob.statuses()), (s) => s.includes("tok_bob_2"), "bob's second update")
       expect(alice1.statuses()).toEqual(["tok_alice_1"])
       expect(alice2.statuses()).toEqual(["tok_alice_1"])
@@ -81,7 +70,7 @@ describe("WebSocket clearing_status routing", () => {
       // A closed socket drops out; its user's other socket keeps receiving.
       alice1.ws.terminate()
       yield* Effect.promise(() => new Promise((r) => setTimeout(r, 200)))
-      yield* bus.publish(ClearingStatusTopic, update("usr_alice", "tok_alice_2"))
+      yield* bus.publish(ClearingStatusTopic, sampleStatusUpdate("usr_alice", "tok_alice_2"))
       yield* eventually(Effect.sync(() => alice2.statuses()), (s) => s.includes("tok_alice_2"), "alice's second update")
       expect(alice2.statuses()).toEqual(["tok_alice_1", "tok_alice_2"])
       expect(alice1.statuses()).toEqual(["tok_alice_1"])

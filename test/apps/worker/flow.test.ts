@@ -12,10 +12,22 @@ const recipient = () => getPublicKey(generateSecretKey())
 const transfer = (to: string, amount = 10_000) => ({ recipient_pubkey: to, amount, asset_id: "BTC" })
 const tag = (tags: ReadonlyArray<ReadonlyArray<string>>, name: string) => tags.filter((t) => t[0] === name).map((t) => t[1])
 
+/** `relays` fresh relays, a gateway and a wallet on all of them, the wallet holding 100,000 sats. */
+const fundedWallet = (relays = 1) =>
+  Effect.gen(function*() {
+    const started = yield* Effect.forEach(Array.from({ length: relays }), () => startRelay())
+    const urls = started.map((r) => r.url)
+    const gw = yield* startGateway(urls)
+    const wallet = yield* makeWallet(urls)
+    yield* fund(gw.context, wallet.pubkey, 100_000n)
+    return { relays: started, gw, wallet }
+  })
+
 const isChallenge = (session?: string) => (dm: OpenedDm) =>
   dm.kind === 31511 && (session === undefined || dm.content.session_id === session)
 const isFailure = (session?: string) => (dm: OpenedDm) =>
   dm.kind === 31341 && (session === undefined || dm.content.session_id === session)
+const isConfirmation = (session: string) => (e: { readonly tags: ReadonlyArray<ReadonlyArray<string>> }) => tag(e.tags, "d")[0] === session
 
 /** The wallet's answer to a challenge, signed by `signer` (the wallet itself unless a forger is given). */
 const answer = (wallet: Wallet, gateway: string, challenge: OpenedDm, signer: Wallet = wallet) =>
@@ -29,10 +41,7 @@ const answer = (wallet: Wallet, gateway: string, challenge: OpenedDm, signer: Wa
 describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 31512 → 31340 / 31341)", () => {
   it.scopedLive("intent → challenge DM → signed response DM → ceremony → public 31340, and the recipient owns the VTXO", () =>
     Effect.gen(function*() {
-      const relay = yield* startRelay()
-      const gw = yield* startGateway([relay.url])
-      const wallet = yield* makeWallet([relay.url])
-      yield* fund(gw.context, wallet.pubkey, 100_000n)
+      const { gw, wallet } = yield* fundedWallet()
       const to = recipient()
 
       const intent = yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-1", intent: transfer(to) })
@@ -51,7 +60,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       expect(challenge.wrap.pubkey).not.toBe(gw.nostrPubkey)
 
       yield* answer(wallet, gw.nostrPubkey, challenge)
-      const confirmation = yield* wallet.waitForPublic((e) => tag(e.tags, "d")[0] === challenge.content.session_id, "31340")
+      const confirmation = yield* wallet.waitForPublic(isConfirmation(challenge.content.session_id), "31340")
       expect(confirmation.pubkey).toBe(gw.nostrPubkey)
       expect(tag(confirmation.tags, "e")).toEqual([intent.id])
       expect(tag(confirmation.tags, "p")).toEqual([wallet.pubkey, to])
@@ -77,10 +86,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
 
   it.scopedLive("a bad signature is answered by a 31341 DM naming the attempts left; a good one still completes", () =>
     Effect.gen(function*() {
-      const relay = yield* startRelay()
-      const gw = yield* startGateway([relay.url])
-      const wallet = yield* makeWallet([relay.url])
-      yield* fund(gw.context, wallet.pubkey, 100_000n)
+      const { gw, relays: [relay], wallet } = yield* fundedWallet()
       const forger = yield* makeWallet([relay.url])
       const intent = yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-bad", intent: transfer(recipient()) })
       const challenge = yield* wallet.waitForDm(isChallenge(), "31511 challenge")
@@ -99,7 +105,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       expect((yield* Context.get(gw.context, SessionService).get(challenge.content.session_id)).status).toBe("challenge_sent")
 
       yield* answer(wallet, gw.nostrPubkey, challenge)
-      const done = yield* wallet.waitForPublic((e) => tag(e.tags, "d")[0] === challenge.content.session_id, "31340")
+      const done = yield* wallet.waitForPublic(isConfirmation(challenge.content.session_id), "31340")
       expect(JSON.parse(done.content).status).toBe("completed")
     }))
 
@@ -118,7 +124,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-one-down", intent: transfer(recipient()) })
       const challenge = yield* wallet.waitForDm(isChallenge(), "31511 challenge")
       yield* answer(wallet, gw.nostrPubkey, challenge)
-      const confirmation = yield* wallet.waitForPublic((e) => tag(e.tags, "d")[0] === challenge.content.session_id, "31340")
+      const confirmation = yield* wallet.waitForPublic(isConfirmation(challenge.content.session_id), "31340")
       expect((yield* gw.worker.status()).stats.publish_warnings).toBeGreaterThanOrEqual(2)
 
       const back = yield* startRelay(downPort)
@@ -136,15 +142,11 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
 
   it.scopedLive("an intent and a response delivered by two relays are each processed once", () =>
     Effect.gen(function*() {
-      const r1 = yield* startRelay()
-      const r2 = yield* startRelay()
-      const gw = yield* startGateway([r1.url, r2.url])
-      const wallet = yield* makeWallet([r1.url, r2.url])
-      yield* fund(gw.context, wallet.pubkey, 100_000n)
+      const { gw, wallet } = yield* fundedWallet(2)
       yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-dup", intent: transfer(recipient()) })
       const challenge = yield* wallet.waitForDm(isChallenge(), "31511 challenge")
       yield* answer(wallet, gw.nostrPubkey, challenge)
-      yield* wallet.waitForPublic((e) => tag(e.tags, "d")[0] === challenge.content.session_id, "31340")
+      yield* wallet.waitForPublic(isConfirmation(challenge.content.session_id), "31340")
       yield* pause(500)
 
       expect(wallet.dms.filter(isChallenge())).toHaveLength(1)
@@ -159,11 +161,7 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
 
   it.scopedLive("an overwritten addressable intent: the newer version replaces the older, an older one arriving later is ignored", () =>
     Effect.gen(function*() {
-      const r1 = yield* startRelay()
-      const r2 = yield* startRelay()
-      const gw = yield* startGateway([r1.url, r2.url])
-      const wallet = yield* makeWallet([r1.url, r2.url])
-      yield* fund(gw.context, wallet.pubkey, 100_000n)
+      const { gw, relays: [r1], wallet } = yield* fundedWallet(2)
       const [only1, only2] = wallet.relays
       const to = recipient()
       const now = Math.floor(Date.now() / 1000)
@@ -190,23 +188,20 @@ describe("the Nostr worker drives the ark signing flow (31510 → 31511 → 3151
       const stale = yield* wallet.waitForDm(isFailure(c1.content.session_id), "failure for the superseded session")
       expect(stale.content.error).toBe("INVALID_STATE")
       yield* answer(wallet, gw.nostrPubkey, c2)
-      const done = yield* wallet.waitForPublic((e) => tag(e.tags, "d")[0] === c2.content.session_id, "31340 for v2")
+      const done = yield* wallet.waitForPublic(isConfirmation(c2.content.session_id), "31340 for v2")
       expect(JSON.parse(done.content)).toMatchObject({ amount: 2_000, action_id: "act-v" })
       expect(tag(done.tags, "e")).toEqual([v2.id])
     }))
 
   it.scopedLive("a newer version of an intent whose action was already signed is refused; the confirmation keeps the signed one", () =>
     Effect.gen(function*() {
-      const relay = yield* startRelay()
-      const gw = yield* startGateway([relay.url])
-      const wallet = yield* makeWallet([relay.url])
-      yield* fund(gw.context, wallet.pubkey, 100_000n)
+      const { gw, wallet } = yield* fundedWallet()
       const to = recipient()
       const now = Math.floor(Date.now() / 1000)
       const v1 = yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-once", intent: transfer(to, 3_000), created_at: now - 1 })
       const challenge = yield* wallet.waitForDm(isChallenge(), "challenge")
       yield* answer(wallet, gw.nostrPubkey, challenge)
-      const done = yield* wallet.waitForPublic((e) => tag(e.tags, "d")[0] === challenge.content.session_id, "31340")
+      const done = yield* wallet.waitForPublic(isConfirmation(challenge.content.session_id), "31340")
       expect(tag(done.tags, "e")).toEqual([v1.id])
 
       const v2 = yield* wallet.publishIntent(gw.nostrPubkey, { action_id: "act-once", intent: transfer(to, 9_000), created_at: now })

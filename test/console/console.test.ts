@@ -1,17 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
+import { Effect } from "effect"
 import { SignJWT } from "jose"
 import { schnorr } from "@noble/curves/secp256k1.js"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex } from "@noble/hashes/utils.js"
-import { readFileSync } from "node:fs"
 import type { Page } from "playwright-core"
-import { ClearingJobsLive } from "../../apps/clearing.js"
 import { browser, buildConsole, LOW_CONTRAST, removeBuild, screenshotPath } from "../support/browser.js"
 import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../support/clearing.js"
-import { startFakeCometBft } from "../support/fake-cometbft.js"
-import { startApp } from "../support/http-app.js"
-import { json, localHttp } from "../support/local-http.js"
+import { CHANNEL, clearingServices, NOW, SERVICE, startClearingApp } from "../support/clearing-services.js"
+import { eventually } from "../support/eventually.js"
 
 /*
  * The console in a real Chromium against the real app on memory stores, with
@@ -21,10 +18,6 @@ import { json, localHttp } from "../support/local-http.js"
 
 const SECRET = "console-browser-test-secret-0123456789abcdef"
 const ADMIN_KEY = "console-admin-key-for-tests"
-const SERVICE = "osmo1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu"
-const NOW = T0 + 3_600_000
-const FIXTURE = readFileSync(new URL("../../../shared/fixtures/chainpulse/metrics-snapshot.txt", import.meta.url))
-const CHANNEL = { src_port: "transfer", src_channel: "channel-750", dst_port: "transfer", dst_channel: "channel-1" }
 const NOBLE_EXPLORER = "https://www.mintscan.io/noble/tx/{tx_hash}"
 
 const jwt = Effect.promise(() =>
@@ -35,57 +28,18 @@ const jwt = Effect.promise(() =>
     .sign(new TextEncoder().encode(SECRET))
 )
 
-/** Real time: the browser, the app's sockets and the fakes run on the event loop. */
-const pause = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
-
-const eventually = <A>(check: Effect.Effect<A>, ok: (a: A) => boolean, what: string) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const a = yield* check
-      if (ok(a)) return a
-      yield* pause(20)
-    }
-    return yield* Effect.dieMessage(`never happened: ${what}`)
-  })
-
 const page = <A>(p: Page, f: (p: Page) => Promise<A>) => Effect.promise(() => f(p))
 
 const world = (o: { readonly hermesRefuses?: string } = {}) => Effect.gen(function*() {
-  yield* TestClock.setTime(NOW)
-  const osmosis = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("osmosis-1", { startHeight: 41 })), (f) => Effect.promise(() => f.close()))
-  const noble = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("noble-1", { startHeight: 900 })), (f) => Effect.promise(() => f.close()))
-  const chainpulse = yield* localHttp((_req, res) => {
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" })
-    res.end(FIXTURE)
-  })
-  const hermes = yield* localHttp((req, res) =>
-    !req.url.startsWith("/clear_packets")
-      ? json(res, 404, {})
-      : o.hermesRefuses === undefined
-      ? json(res, 200, { status: "success", result: [] })
-      : json(res, 200, { status: "error", result: o.hermesRefuses })
-  )
-  const payments = new Map<string, unknown>()
-  const lcd = yield* localHttp((req, res) => {
-    const tx = payments.get(req.url.split("/").at(-1)!)
-    return tx === undefined ? json(res, 404, { code: 5, message: "tx not found", details: [] }) : json(res, 200, tx)
-  })
-  const app = yield* startApp({
+  const services = yield* clearingServices(o)
+  const app = yield* startClearingApp(services, {
     JWT_SECRET: SECRET,
     ADMIN_API_KEY: ADMIN_KEY,
     CONSOLE_DIR: consoleDir,
     EXPLORER_TX_URL_NOBLE_1: NOBLE_EXPLORER,
-    EXPLORER_TX_URL_OSMOSIS_1: "https://www.mintscan.io/osmosis/tx/{tx_hash}",
-    CHAINPULSE_URL: chainpulse.url,
-    COMETBFT_RPC_OSMOSIS_1: osmosis.url,
-    COMETBFT_RPC_NOBLE_1: noble.url,
-    COSMOS_REST_OSMOSIS_1: lcd.url,
-    CLEARING_ADDRESS_OSMOSIS_1: SERVICE,
-    CLEARING_FEE: "500000uosmo",
-    HERMES_URL: hermes.url
+    EXPLORER_TX_URL_OSMOSIS_1: "https://www.mintscan.io/osmosis/tx/{tx_hash}"
   })
-  yield* Layer.build(ClearingJobsLive.pipe(Layer.provide(Layer.succeedContext(app.context))))
-  yield* eventually(Effect.sync(() => osmosis.subscriptions() + noble.subscriptions()), (n) => n === 2, "both chains followed")
+  const { hermes, noble, osmosis, payments } = services
   const chromium = yield* browser
   const context = yield* Effect.acquireRelease(
     Effect.promise(() => chromium.newContext({ viewport: { width: 1280, height: 900 } })),

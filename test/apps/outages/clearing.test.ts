@@ -1,12 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
-import { type Duration, Effect, Layer, TestClock } from "effect"
+import { type Duration, Effect, TestClock } from "effect"
 import { SignJWT } from "jose"
-import { readFileSync } from "node:fs"
-import { ClearingJobsLive } from "../../../apps/clearing.js"
-import { recvEvent, route, sendEvent, T0, transferData } from "../../support/clearing.js"
-import { startFakeCometBft } from "../../support/fake-cometbft.js"
-import { request, startApp } from "../../support/http-app.js"
-import { json, localHttp } from "../../support/local-http.js"
+import { recvEvent, route, sendEvent, transferData } from "../../support/clearing.js"
+import { CHANNEL, clearingServices, NOW, SERVICE, startClearingApp } from "../../support/clearing-services.js"
+import { request } from "../../support/http-app.js"
 import { tcpProxy } from "../../support/tcp-proxy.js"
 
 /*
@@ -18,10 +15,6 @@ import { tcpProxy } from "../../support/tcp-proxy.js"
  */
 
 const SECRET = "clearing-outage-test-secret-0123456789abcdef"
-const SERVICE = "osmo1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu"
-const NOW = T0 + 3_600_000
-const FIXTURE = readFileSync(new URL("../../../../shared/fixtures/chainpulse/metrics-snapshot.txt", import.meta.url))
-const CHANNEL = { src_port: "transfer", src_channel: "channel-750", dst_port: "transfer", dst_channel: "channel-1" }
 
 const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
 
@@ -46,41 +39,22 @@ const until = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, step: Duratio
   })
 
 const world = Effect.gen(function*() {
-  yield* TestClock.setTime(NOW)
-  const osmosis = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("osmosis-1", { startHeight: 41 })), (f) => Effect.promise(() => f.close()))
-  const noble = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("noble-1", { startHeight: 900 })), (f) => Effect.promise(() => f.close()))
-  const chainpulseServer = yield* localHttp((_req, res) => {
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" })
-    res.end(FIXTURE)
-  })
-  const hermesServer = yield* localHttp((req, res) =>
-    req.url.startsWith("/clear_packets") ? json(res, 200, { status: "success", result: [] }) : json(res, 404, {})
-  )
-  const payments = new Map<string, unknown>()
-  const lcdServer = yield* localHttp((req, res) => {
-    const tx = payments.get(req.url.split("/").at(-1)!)
-    return tx === undefined ? json(res, 404, { code: 5, message: "tx not found", details: [] }) : json(res, 200, tx)
-  })
+  const services = yield* clearingServices()
+  const { noble, osmosis, payments } = services
   const proxyOf = (url: string) => tcpProxy("127.0.0.1", Number(new URL(url).port))
-  const chainpulse = yield* proxyOf(chainpulseServer.url)
-  const hermes = yield* proxyOf(hermesServer.url)
-  const lcd = yield* proxyOf(lcdServer.url)
-  const app = yield* startApp({
+  const chainpulse = yield* proxyOf(services.chainpulse.url)
+  const hermes = yield* proxyOf(services.hermes.url)
+  const lcd = yield* proxyOf(services.lcd.url)
+  const app = yield* startClearingApp(services, {
     JWT_SECRET: SECRET,
     CHAINPULSE_URL: `http://127.0.0.1:${chainpulse.port}`,
-    COMETBFT_RPC_OSMOSIS_1: osmosis.url,
-    COMETBFT_RPC_NOBLE_1: noble.url,
     COSMOS_REST_OSMOSIS_1: `http://127.0.0.1:${lcd.port}`,
-    CLEARING_ADDRESS_OSMOSIS_1: SERVICE,
-    CLEARING_FEE: "500000uosmo",
     HERMES_URL: `http://127.0.0.1:${hermes.port}`
   })
-  yield* Layer.build(ClearingJobsLive.pipe(Layer.provide(Layer.succeedContext(app.context))))
-  yield* until(Effect.sync(() => osmosis.subscriptions() + noble.subscriptions()), (n) => n === 2)
   const jwt = yield* token
   const call = (method: string, path: string, body?: unknown) =>
     request(app.baseUrl, method, path, body, { headers: { authorization: `Bearer ${jwt}`, ...(body === undefined ? {} : { "content-type": "application/json" }) } })
-  return { osmosis, noble, chainpulse, hermes, hermesServer, lcd, payments, call }
+  return { osmosis, noble, chainpulse, hermes, hermesServer: services.hermes, lcd, payments, call }
 })
 
 const outage = (dependency: string) => ({ error: expect.objectContaining({ details: expect.objectContaining({ dependency }) }) })

@@ -1,20 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, TestClock } from "effect"
+import { Effect, TestClock } from "effect"
 import { SignJWT } from "jose"
-import { readFileSync } from "node:fs"
 import WebSocket from "ws"
-import { ClearingJobsLive } from "../../../../apps/clearing.js"
 import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../../../support/clearing.js"
-import { startFakeCometBft } from "../../../support/fake-cometbft.js"
-import { json, localHttp } from "../../../support/local-http.js"
+import { CHANNEL, clearingServices, NOW, SERVICE, startClearingApp } from "../../../support/clearing-services.js"
 import { eventually } from "../../../support/eventually.js"
 import { jsonClient, startApp } from "../../../support/http-app.js"
 
 const SECRET = "clearing-black-box-secret-0123456789abcdef"
-const SERVICE = "osmo1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu"
-const NOW = T0 + 3_600_000
-const FIXTURE = readFileSync(new URL("../../../../../shared/fixtures/chainpulse/metrics-snapshot.txt", import.meta.url))
-const CHANNEL = { src_port: "transfer", src_channel: "channel-750", dst_port: "transfer", dst_channel: "channel-1" }
 
 const jwt = (claims: Record<string, unknown>, o: { secret?: string; exp?: number } = {}) =>
   Effect.promise(() =>
@@ -62,36 +55,11 @@ const errorBody = (code: string) => ({
   timestamp: expect.any(String)
 })
 
-/** Two fake chains, Chainpulse serving the real scrape, a fake Hermes REST and a fake LCD, and the app on top. */
+/** The clearing module's outside services and the app on top. */
 const world = Effect.gen(function*() {
-  yield* TestClock.setTime(NOW)
-  const osmosis = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("osmosis-1", { startHeight: 41 })), (f) => Effect.promise(() => f.close()))
-  const noble = yield* Effect.acquireRelease(Effect.promise(() => startFakeCometBft("noble-1", { startHeight: 900 })), (f) => Effect.promise(() => f.close()))
-  const chainpulse = yield* localHttp((_req, res) => {
-    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" })
-    res.end(FIXTURE)
-  })
-  const hermes = yield* localHttp((req, res) =>
-    req.url.startsWith("/clear_packets") ? json(res, 200, { status: "success", result: [] }) : json(res, 404, {})
-  )
-  const payments = new Map<string, unknown>()
-  const lcd = yield* localHttp((req, res) => {
-    const tx = payments.get(req.url.split("/").at(-1)!)
-    return tx === undefined ? json(res, 404, { code: 5, message: "tx not found", details: [] }) : json(res, 200, tx)
-  })
-  const app = yield* startApp({
-    JWT_SECRET: SECRET,
-    CHAINPULSE_URL: chainpulse.url,
-    COMETBFT_RPC_OSMOSIS_1: osmosis.url,
-    COMETBFT_RPC_NOBLE_1: noble.url,
-    COSMOS_REST_OSMOSIS_1: lcd.url,
-    CLEARING_ADDRESS_OSMOSIS_1: SERVICE,
-    CLEARING_FEE: "500000uosmo",
-    HERMES_URL: hermes.url
-  })
-  yield* Layer.build(ClearingJobsLive.pipe(Layer.provide(Layer.succeedContext(app.context))))
-  yield* eventually(Effect.sync(() => osmosis.subscriptions() + noble.subscriptions()), (n) => n === 2, "both chains followed")
-  return { app, osmosis, noble, hermes, payments, call: jsonClient(app.baseUrl), wsUrl: `${app.baseUrl.replace("http", "ws")}/api/v1/ws` }
+  const services = yield* clearingServices()
+  const app = yield* startClearingApp(services, { JWT_SECRET: SECRET })
+  return { ...services, app, call: jsonClient(app.baseUrl), wsUrl: `${app.baseUrl.replace("http", "ws")}/api/v1/ws` }
 })
 
 describe("clearing over HTTP and WebSocket", () => {

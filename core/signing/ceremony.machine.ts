@@ -20,6 +20,27 @@ const withCeremony = (s: Session, ceremony: Ceremony, now: number): Session => (
 const replaceStep = (c: Ceremony, step: number, patch: Partial<StepRecord>): ReadonlyArray<StepRecord> =>
   c.steps.map((r) => (r.step === step ? { ...r, ...patch } : r))
 
+/** A ceremony as it starts at `now`: every step pending, step 1 next. */
+export const newCeremony = (auto: boolean, now: number): Ceremony => ({
+  status: "running",
+  auto,
+  started_at: now,
+  deadline_at: now + CEREMONY_TIMEOUT_MS,
+  current_step: 1,
+  steps: CEREMONY_STEPS.map((name, i) => ({
+    step: i + 1,
+    name,
+    status: "pending",
+    attempts: 0,
+    started_at: null,
+    completed_at: null,
+    error: null
+  })),
+  artifacts: {},
+  finished_at: null,
+  error: null
+})
+
 /**
  * Starts the ceremony for a session whose signature was verified. Starting
  * again is a no-op that returns the ceremony as it is, so a client retrying a
@@ -30,26 +51,7 @@ export const start = (s: Session, auto: boolean, now: number): Either.Either<Dec
   if (s.status !== "awaiting_signature") {
     return Either.left(invalidState(s, "start the signing ceremony", "the session must be awaiting_signature"))
   }
-  const ceremony: Ceremony = {
-    status: "running",
-    auto,
-    started_at: now,
-    deadline_at: now + CEREMONY_TIMEOUT_MS,
-    current_step: 1,
-    steps: CEREMONY_STEPS.map((name, i) => ({
-      step: i + 1,
-      name,
-      status: "pending",
-      attempts: 0,
-      started_at: null,
-      completed_at: null,
-      error: null
-    })),
-    artifacts: {},
-    finished_at: null,
-    error: null
-  }
-  return Either.right(changeStatus(s, "signing", now, { ceremony }))
+  return Either.right(changeStatus(s, "signing", now, { ceremony: newCeremony(auto, now) }))
 }
 
 const runningCeremony = (

@@ -1,27 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
 import { ceremonyOutcomes } from "../../../core/ops/ceremony-outcomes.js"
+import { newCeremony } from "../../../core/signing/ceremony.machine.js"
 import { CEREMONY_STEPS, type Ceremony, type CeremonyStatus, type StepStatus } from "../../../core/signing/model.js"
 
-const ceremonyWith = (statuses: ReadonlyArray<StepStatus>, status: CeremonyStatus, startedAt = 0): Ceremony => ({
-  status,
-  auto: true,
-  started_at: startedAt,
-  deadline_at: startedAt + 300_000,
-  current_step: 1,
-  steps: CEREMONY_STEPS.map((name, i) => ({
-    step: i + 1,
-    name,
-    status: statuses[i]!,
-    attempts: 0,
-    started_at: null,
-    completed_at: null,
-    error: null
-  })),
-  artifacts: {},
-  finished_at: null,
-  error: null
-})
+const ceremonyWith = (statuses: ReadonlyArray<StepStatus>, status: CeremonyStatus, startedAt = 0): Ceremony => {
+  const started = newCeremony(true, startedAt)
+  return { ...started, status, steps: started.steps.map((r, i) => ({ ...r, status: statuses[i]! })) }
+}
 
 const stepStatuses = fc.array(fc.constantFrom<StepStatus>("pending", "running", "completed", "failed"), {
   minLength: CEREMONY_STEPS.length,

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { SignJWT } from "jose"
 import { schnorr } from "@noble/curves/secp256k1.js"
 import { sha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex } from "@noble/hashes/utils.js"
 import type { Page } from "playwright-core"
 import { browser, buildConsole, LOW_CONTRAST, removeBuild, screenshotPath } from "../support/browser.js"
 import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../support/clearing.js"
-import { CHANNEL, clearingServices, NOW, SERVICE, startClearingApp } from "../support/clearing-services.js"
+import { aliceToken, CHANNEL, clearingServices, NOW, SERVICE, startClearingApp } from "../support/clearing-services.js"
 import { eventually } from "../support/eventually.js"
 
 /*
@@ -20,14 +19,6 @@ const SECRET = "console-browser-test-secret-0123456789abcdef"
 const ADMIN_KEY = "console-admin-key-for-tests"
 const NOBLE_EXPLORER = "https://www.mintscan.io/noble/tx/{tx_hash}"
 
-const jwt = Effect.promise(() =>
-  new SignJWT({ user_id: "usr_alice", wallet_address: "osmo1alice", chain_id: "osmosis-1" })
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuedAt(Math.floor(NOW / 1000))
-    .setExpirationTime(Math.floor(NOW / 1000) + 3_600)
-    .sign(new TextEncoder().encode(SECRET))
-)
-
 const page = <A>(p: Page, f: (p: Page) => Promise<A>) => Effect.promise(() => f(p))
 
 const world = (o: { readonly hermesRefuses?: string } = {}) => Effect.gen(function*() {
@@ -39,7 +30,7 @@ const world = (o: { readonly hermesRefuses?: string } = {}) => Effect.gen(functi
     EXPLORER_TX_URL_NOBLE_1: NOBLE_EXPLORER,
     EXPLORER_TX_URL_OSMOSIS_1: "https://www.mintscan.io/osmosis/tx/{tx_hash}"
   })
-  const { hermes, noble, osmosis, payments } = services
+  const { hermes, noble, osmosis, pay } = services
   const chromium = yield* browser
   const context = yield* Effect.acquireRelease(
     Effect.promise(() => chromium.newContext({ viewport: { width: 1280, height: 900 } })),
@@ -49,7 +40,7 @@ const world = (o: { readonly hermesRefuses?: string } = {}) => Effect.gen(functi
   tab.setDefaultTimeout(30_000)
   const errors: Array<string> = []
   tab.on("pageerror", (e) => errors.push(String(e)))
-  return { app, osmosis, noble, hermes, payments, tab, errors, chromium }
+  return { app, osmosis, noble, hermes, pay, tab, errors, chromium }
 })
 
 /** Built once for the file: every test serves the same page. */
@@ -68,8 +59,8 @@ const fetchJson = (url: string, init: RequestInit = {}) =>
 describe("the web console in Chromium", () => {
   it.scoped("an IBC user finds a stuck packet, pays for clearing and watches it get cleared", () =>
     Effect.gen(function*() {
-      const { app, errors, hermes, noble, osmosis, payments, tab } = yield* world()
-      const token = yield* jwt
+      const { app, errors, hermes, noble, osmosis, pay, tab } = yield* world()
+      const token = yield* aliceToken(SECRET)
 
       // Alice: one delivered transfer, one nobody relays, one past its timeout, one about to time out.
       const delivered = route(CHANNEL)
@@ -133,10 +124,7 @@ describe("the web console in Chromium", () => {
 
       // The user pays on the (fake) chain, then hands the page the tx hash.
       const txHash = "CD".repeat(32)
-      payments.set(txHash, {
-        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: `clearing ${clearingToken}` } },
-        tx_response: { txhash: txHash, height: "60", code: 0, timestamp: new Date(NOW).toISOString() }
-      })
+      pay(txHash, `clearing ${clearingToken}`)
       yield* page(tab, (p) => p.getByLabel("Payment transaction hash").fill(txHash))
       yield* page(tab, (p) => p.getByRole("button", { name: "Verify payment" }).click())
       yield* eventually(Effect.sync(() => hermes.requests().filter((r) => r.method === "POST").length), (n) => n === 1, "hermes asked to clear")
@@ -171,8 +159,8 @@ describe("the web console in Chromium", () => {
 
   it.scoped("a clearing the relayer refuses ends as failed, with the relayer's reason on the page", () =>
     Effect.gen(function*() {
-      const { app, errors, hermes, osmosis, payments, tab } = yield* world({ hermesRefuses: "insufficient gas: required 200000, provided 100000" })
-      const token = yield* jwt
+      const { app, errors, hermes, osmosis, pay, tab } = yield* world({ hermesRefuses: "insufficient gas: required 200000, provided 100000" })
+      const token = yield* aliceToken(SECRET)
       const stuck = route(CHANNEL)
       osmosis.commit([[sendEvent(stuck, { data: transferData({ sender: "osmo1alice", amount: "900", denom: "uosmo" }) })]])
       yield* eventually(fetchJson(`${app.baseUrl}/api/v1/packets/stuck`), (r) => r.body.total === 1, "stuck packet indexed")
@@ -185,10 +173,7 @@ describe("the web console in Chromium", () => {
       yield* page(tab, (p) => p.getByRole("button", { name: "Request clearing for 1 selected" }).click())
       const clearingToken = yield* page(tab, (p) => p.getByTestId("clearing-token").innerText())
       const txHash = "EF".repeat(32)
-      payments.set(txHash, {
-        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: clearingToken } },
-        tx_response: { txhash: txHash, height: "61", code: 0, timestamp: new Date(NOW).toISOString() }
-      })
+      pay(txHash, clearingToken, 61)
       // A wrong hash first: the page says why and lets the user try again.
       yield* page(tab, (p) => p.getByLabel("Payment transaction hash").fill("AB".repeat(32)))
       yield* page(tab, (p) => p.getByRole("button", { name: "Verify payment" }).click())

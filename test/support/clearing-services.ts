@@ -1,4 +1,5 @@
 import { Effect, Layer, TestClock } from "effect"
+import { SignJWT } from "jose"
 import { readFileSync } from "node:fs"
 import { ClearingJobsLive } from "../../apps/clearing.js"
 import { T0 } from "./clearing.js"
@@ -14,13 +15,23 @@ export const SERVICE = "osmo1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu"
 /** The channel the recorded Chainpulse scrape knows. */
 export const CHANNEL = { src_port: "transfer", src_channel: "channel-750", dst_port: "transfer", dst_channel: "channel-1" }
 
+/** Alice's user token (osmo1alice on osmosis-1), issued at `NOW` and signed with `secret`; valid an hour unless `exp` (epoch seconds) says otherwise. */
+export const aliceToken = (secret: string, exp = Math.floor(NOW / 1000) + 3_600) =>
+  Effect.promise(() =>
+    new SignJWT({ user_id: "usr_alice", wallet_address: "osmo1alice", chain_id: "osmosis-1" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuedAt(Math.floor(NOW / 1000))
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(secret))
+  )
+
 const SCRAPE = readFileSync(new URL("../../../shared/fixtures/chainpulse/metrics-snapshot.txt", import.meta.url))
 
 /**
  * The clearing module's outside services on 127.0.0.1 for the life of the scope:
  * two fake chains (osmosis-1 from height 41, noble-1 from 900), Chainpulse serving
  * the recorded scrape, a Hermes REST that accepts every clear (or answers
- * `hermesRefuses` as its error) and a Cosmos REST that knows the txs put in `payments`.
+ * `hermesRefuses` as its error) and a Cosmos REST that knows the payments made with `pay`.
  */
 export const clearingServices = (o: { readonly hermesRefuses?: string } = {}) =>
   Effect.gen(function*() {
@@ -42,7 +53,14 @@ export const clearingServices = (o: { readonly hermesRefuses?: string } = {}) =>
       const tx = payments.get(req.url.split("/").at(-1)!)
       return tx === undefined ? json(res, 404, { code: 5, message: "tx not found", details: [] }) : json(res, 200, tx)
     })
-    return { osmosis, noble, chainpulse, hermes, lcd, payments }
+    /** Alice pays the 500000uosmo fee to `SERVICE` in tx `txHash` at `height`, with `memo`; the Cosmos REST knows it from now on. */
+    const pay = (txHash: string, memo: string, height = 60): void => {
+      payments.set(txHash, {
+        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo } },
+        tx_response: { txhash: txHash, height: String(height), code: 0, timestamp: new Date(NOW).toISOString() }
+      })
+    }
+    return { osmosis, noble, chainpulse, hermes, lcd, pay }
   })
 
 export type ClearingServices = Effect.Effect.Success<ReturnType<typeof clearingServices>>

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { type Duration, Effect, TestClock } from "effect"
-import { SignJWT } from "jose"
 import { recvEvent, route, sendEvent, transferData } from "../../support/clearing.js"
-import { CHANNEL, clearingServices, NOW, SERVICE, startClearingApp } from "../../support/clearing-services.js"
+import { aliceToken, CHANNEL, clearingServices, NOW, startClearingApp } from "../../support/clearing-services.js"
 import { request } from "../../support/http-app.js"
 import { tcpProxy } from "../../support/tcp-proxy.js"
 
@@ -18,14 +17,6 @@ const SECRET = "clearing-outage-test-secret-0123456789abcdef"
 
 const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
 
-const token = Effect.promise(() =>
-  new SignJWT({ user_id: "usr_alice", wallet_address: "osmo1alice", chain_id: "osmosis-1" })
-    .setProtectedHeader({ alg: "HS256" })
-    .setIssuedAt(Math.floor(NOW / 1000))
-    .setExpirationTime(Math.floor(NOW / 1000) + 86_400)
-    .sign(new TextEncoder().encode(SECRET))
-)
-
 /** Polls `read` (moving the app's clock by `step` each round) until `done` holds. */
 const until = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, step: Duration.DurationInput = "1 second") =>
   Effect.gen(function*() {
@@ -40,7 +31,7 @@ const until = <A>(read: Effect.Effect<A>, done: (a: A) => boolean, step: Duratio
 
 const world = Effect.gen(function*() {
   const services = yield* clearingServices()
-  const { noble, osmosis, payments } = services
+  const { noble, osmosis, pay } = services
   const proxyOf = (url: string) => tcpProxy("127.0.0.1", Number(new URL(url).port))
   const chainpulse = yield* proxyOf(services.chainpulse.url)
   const hermes = yield* proxyOf(services.hermes.url)
@@ -51,10 +42,10 @@ const world = Effect.gen(function*() {
     COSMOS_REST_OSMOSIS_1: `http://127.0.0.1:${lcd.port}`,
     HERMES_URL: `http://127.0.0.1:${hermes.port}`
   })
-  const jwt = yield* token
+  const jwt = yield* aliceToken(SECRET, Math.floor(NOW / 1000) + 86_400)
   const call = (method: string, path: string, body?: unknown) =>
     request(app.baseUrl, method, path, body, { headers: { authorization: `Bearer ${jwt}`, ...(body === undefined ? {} : { "content-type": "application/json" }) } })
-  return { osmosis, noble, chainpulse, hermes, hermesServer: services.hermes, lcd, payments, call }
+  return { osmosis, noble, chainpulse, hermes, hermesServer: services.hermes, lcd, pay, call }
 })
 
 const outage = (dependency: string) => ({ error: expect.objectContaining({ details: expect.objectContaining({ dependency }) }) })
@@ -62,7 +53,7 @@ const outage = (dependency: string) => ({ error: expect.objectContaining({ detai
 describe("outages of the clearing module's services", () => {
   it.scoped("Chainpulse, CometBFT, the payment chain's REST endpoint and Hermes each go away and come back; what needs them is a 503 naming them, the rest keeps answering, nothing is half-applied", () =>
     Effect.gen(function*() {
-      const { call, chainpulse, hermes, hermesServer, lcd, noble, osmosis, payments } = yield* world
+      const { call, chainpulse, hermes, hermesServer, lcd, noble, osmosis, pay } = yield* world
       const earlier = route(CHANNEL)
       osmosis.commit([[sendEvent(earlier)]])
       noble.commit([[recvEvent(earlier)]])
@@ -100,10 +91,7 @@ describe("outages of the clearing module's services", () => {
       expect(quote.status).toBe(200)
       const clearingToken: string = quote.body.token
       const txHash = "AB".repeat(32)
-      payments.set(txHash, {
-        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: `clearing ${clearingToken}` } },
-        tx_response: { txhash: txHash, height: "60", code: 0, timestamp: new Date(NOW).toISOString() }
-      })
+      pay(txHash, `clearing ${clearingToken}`)
       yield* lcd.cut
       yield* hermes.cut
       const unverified = yield* call("POST", "/api/v1/clearing/verify-payment", { token: clearingToken, tx_hash: txHash })
@@ -128,10 +116,7 @@ describe("outages of the clearing module's services", () => {
       const next = yield* call("POST", "/api/v1/clearing/request-token", { packets: [{ chain_id: "osmosis-1", channel: "channel-750", sequence: during.sequence }] })
       expect(next.status).toBe(200)
       const tx2 = "CD".repeat(32)
-      payments.set(tx2, {
-        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: `clearing ${next.body.token}` } },
-        tx_response: { txhash: tx2, height: "61", code: 0, timestamp: new Date(NOW).toISOString() }
-      })
+      pay(tx2, `clearing ${next.body.token}`, 61)
       expect((yield* call("POST", "/api/v1/clearing/verify-payment", { token: next.body.token, tx_hash: tx2 })).status).toBe(200)
       yield* until(Effect.sync(() => hermesServer.requests().filter((r) => r.method === "POST").length), (n) => n === 1)
     }), 120_000)

@@ -1,22 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, TestClock } from "effect"
-import { SignJWT } from "jose"
 import WebSocket from "ws"
 import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../../../support/clearing.js"
-import { CHANNEL, clearingServices, NOW, SERVICE, startClearingApp } from "../../../support/clearing-services.js"
+import { aliceToken, CHANNEL, clearingServices, NOW, SERVICE, startClearingApp } from "../../../support/clearing-services.js"
 import { eventually } from "../../../support/eventually.js"
 import { jsonClient, startApp } from "../../../support/http-app.js"
 
 const SECRET = "clearing-black-box-secret-0123456789abcdef"
-
-const jwt = (claims: Record<string, unknown>, o: { secret?: string; exp?: number } = {}) =>
-  Effect.promise(() =>
-    new SignJWT({ user_id: "usr_alice", wallet_address: "osmo1alice", chain_id: "osmosis-1", ...claims })
-      .setProtectedHeader({ alg: "HS256" })
-      .setIssuedAt(Math.floor(NOW / 1000))
-      .setExpirationTime(o.exp ?? Math.floor(NOW / 1000) + 3_600)
-      .sign(new TextEncoder().encode(o.secret ?? SECRET))
-  )
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url")
 const ALG_NONE = `${b64({ alg: "none", typ: "JWT" })}.${b64({ user_id: "usr_alice", exp: Math.floor(NOW / 1000) + 3_600 })}.`
@@ -65,8 +55,8 @@ const world = Effect.gen(function*() {
 describe("clearing over HTTP and WebSocket", () => {
   it.scoped("shows real stuck, expired and user packets, then clears one for a fee once the chain shows the ack", () =>
     Effect.gen(function*() {
-      const { call, hermes, noble, osmosis, payments, wsUrl } = yield* world
-      const token = yield* jwt({})
+      const { call, hermes, noble, osmosis, pay, wsUrl } = yield* world
+      const token = yield* aliceToken(SECRET)
 
       // A delivered packet teaches the channel's destination; then two packets nobody relays.
       const earlier = route(CHANNEL)
@@ -130,10 +120,7 @@ describe("clearing over HTTP and WebSocket", () => {
       expect(quote.body.memo).toBe(clearingToken)
 
       const txHash = "AB".repeat(32)
-      payments.set(txHash, {
-        tx: { body: { messages: [{ "@type": "/cosmos.bank.v1beta1.MsgSend", from_address: "osmo1alice", to_address: SERVICE, amount: [{ denom: "uosmo", amount: "500000" }] }], memo: `clearing ${clearingToken}` } },
-        tx_response: { txhash: txHash, height: "60", code: 0, timestamp: new Date(NOW).toISOString() }
-      })
+      pay(txHash, `clearing ${clearingToken}`)
       const paid = yield* call("POST", "/api/v1/clearing/verify-payment", { token, body: { token: clearingToken, tx_hash: txHash } })
       expect(paid.status).toBe(200)
       expect(paid.body.payment).toMatchObject({ received: true, tx_hash: txHash, amount: "500000" })
@@ -166,14 +153,14 @@ describe("clearing over HTTP and WebSocket", () => {
       yield* TestClock.setTime(NOW)
       const app = yield* startApp({ JWT_SECRET: SECRET })
       const call = jsonClient(app.baseUrl)
-      const forged = yield* jwt({}, { secret: "another-secret-that-is-long-enough-0000" })
-      const expired = yield* jwt({}, { exp: Math.floor(NOW / 1000) - 1 })
+      const forged = yield* aliceToken("another-secret-that-is-long-enough-0000")
+      const expired = yield* aliceToken(SECRET, Math.floor(NOW / 1000) - 1)
       for (const t of [forged, ALG_NONE, expired, undefined]) {
         const r = yield* call("GET", "/api/v1/clearing/operations", t === undefined ? {} : { token: t })
         expect(r.status).toBe(401)
         expect(r.body).toMatchObject(errorBody("UNAUTHORIZED"))
       }
-      const ok = yield* call("GET", "/api/v1/clearing/operations", { token: yield* jwt({}) })
+      const ok = yield* call("GET", "/api/v1/clearing/operations", { token: yield* aliceToken(SECRET) })
       expect(ok).toMatchObject({ status: 200, body: { operations: [] } })
       expect((yield* call("GET", "/api/v1/packets/nope")).body).toMatchObject(errorBody("NOT_FOUND"))
       expect((yield* call("GET", "/api/v1/packets/stuck?limit=abc")).body).toMatchObject(errorBody("INVALID_REQUEST"))
@@ -190,7 +177,7 @@ describe("clearing over HTTP and WebSocket", () => {
       yield* TestClock.setTime(NOW)
       const app = yield* startApp({ JWT_SECRET: SECRET })
       const url = `${app.baseUrl.replace("http", "ws")}/api/v1/ws`
-      const token = yield* jwt({})
+      const token = yield* aliceToken(SECRET)
       const sockets: Array<Effect.Effect.Success<ReturnType<typeof wsClient>>> = []
       for (let i = 0; i < 6; i++) {
         const s = yield* wsClient(url)

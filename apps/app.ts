@@ -1,17 +1,21 @@
 import { Effect, Layer, Logger } from "effect"
 import * as Breakers from "../adapters/resilience/breaker.js"
 import { ArkMoneyJobsLive, ArkMoneyLive } from "./ark-money.js"
+import { ArkSigningLive } from "./ark-signing.js"
 import { ClearingJobsLive, ClearingLive } from "./clearing.js"
 import { ServerConfig } from "./config.js"
 import { DaemonsLive } from "./daemons.js"
+import { EpochsLive } from "./epochs.js"
 import { whenMounted } from "./http/modules.js"
 import { ServeLive } from "./http/server.js"
 import { EpochsJobsLive, SigningJobsLive } from "./jobs.js"
 import { LeaderLockLive, PersistenceLive } from "./persistence.js"
-import { ArkSigningLive, EpochsLive, IdentityLive, NostrWorkerLive, ReadinessLive, RequestGuardsLive } from "./layers.js"
 import { ObservabilityLive, OpsLive } from "./ops/live.js"
 import { JsonLoggingLive } from "./ops/logging.js"
 import { MetricsListenerLive } from "./ops/metrics.js"
+import { RequestGuardsLive } from "./request-guards.js"
+import { IdentityLive, ReadinessLive } from "./system.js"
+import { NostrWorkerLive } from "./worker/live.js"
 
 /**
  * Module services and what the system routes report about them (the Nostr worker runs in-process when configured),

@@ -108,7 +108,7 @@ const vtxoSettings = Effect.map(ArkMoneyConfig, (money) => ({
  * The money side of the signing ceremony: ledger, VTXO inventory and the
  * CeremonyFunds the ceremony reserves, transfers and releases through. Needs
  * the signing module's SessionStore, ArkServer and GatewaySigner, so
- * apps/layers.ts provides it beneath the ceremony.
+ * apps/ark-signing.ts provides it beneath the ceremony.
  */
 export const ArkFundsLive = Layer.unwrapEffect(
   Effect.map(vtxoSettings, (settings) => {

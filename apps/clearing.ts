@@ -15,11 +15,11 @@ import { PacketStore } from "../ports/packet-store.js"
 import { ClearingEnvConfig, ServerConfig } from "./config.js"
 import { jwtKeyLayer } from "./http/clearing/auth.js"
 import { ClearingRateLimits } from "./http/clearing/limits.js"
-import { RequestGuardsLive } from "./layers.js"
 import { JobRegistry } from "./ops/jobs.js"
 import { tracked } from "./jobs.js"
 import { ClearingStoreLive, EventBusLive, PacketStoreLive } from "./persistence.js"
 import { quietFailures } from "./quiet-failures.js"
+import { RequestGuardsLive } from "./request-guards.js"
 
 /**
  * The clearing module: packets from COMETBFT_RPC_<CHAIN> (none → no packets,

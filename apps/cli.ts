@@ -5,8 +5,8 @@ import * as MariaDb from "../adapters/mariadb/client.js"
 import * as MariaDbMigrations from "../adapters/mariadb/migrations.js"
 import { hexToBytes } from "../core/shared/hex.js"
 import { AppLive, WorkerLive } from "./app.js"
+import { randomKeyHex } from "./ark-signing.js"
 import { describeConfigError, NostrConfig, PersistenceConfig } from "./config.js"
-import { randomKeyHex } from "./layers.js"
 
 const USAGE = "usage: relaygate serve | worker | migrate | keygen"
 

@@ -98,5 +98,5 @@ export const TapdLive = Layer.unwrapEffect(
   })
 )
 
-/** lnd and tapd of the money paths, each call timed and failures counted; arkd is chosen beneath the signing module (apps/layers.ts). */
+/** lnd and tapd of the money paths, each call timed and failures counted; arkd is chosen beneath the signing module (apps/ark-signing.ts). */
 export const DaemonsLive = Layer.mergeAll(instrumentDaemon(Lightning, "lnd")(LndLive), instrumentDaemon(TaprootAssets, "tapd")(TapdLive))

@@ -26,7 +26,7 @@ const senderKey = schnorr.utils.randomSecretKey()
 const sender = bytesToHex(schnorr.getPublicKey(senderKey))
 const recipient = bytesToHex(schnorr.getPublicKey(schnorr.utils.randomSecretKey()))
 
-/** The ark module below HTTP, as apps/layers.ts composes it: the ceremony on top of the ledger and the inventory. */
+/** The ark module below HTTP, as apps/ark-signing.ts composes it: the ceremony on top of the ledger and the inventory. */
 const Infra = Layer.mergeAll(MemorySessions.layer, SchnorrNoble.layer, SimulatedArkd.layer(), MemoryLedger.layer, MemoryVtxos.layer, MemoryTransactions.layer)
   .pipe(Layer.provideMerge(Layer.effect(GatewaySigner, Effect.flatMap(GatewayKey.generatePrivateKey(), GatewayKey.make))))
 const Money = Funds.layer.pipe(

@@ -8,6 +8,7 @@ import { type Packet, packetId } from "../../../core/clearing/model.js"
 import { ChainEvents } from "../../../ports/chain-events.js"
 import { PacketStore } from "../../../ports/packet-store.js"
 import { ackEvent, recvEvent, route, sendEvent, transferData } from "../../support/clearing.js"
+import { eventually } from "../../support/eventually.js"
 import { type FakeCometBft, startFakeCometBft } from "../../support/fake-cometbft.js"
 import { ChainDriver, chainEventsContract } from "../../contracts/chain-events.js"
 
@@ -27,17 +28,6 @@ const contractLayer = Layer.unwrapScoped(
 )
 
 chainEventsContract("CometBFT RPC", contractLayer)
-
-/** Polls until `check` holds; the ingest fiber runs on real sockets. */
-const eventually = <A, E, R>(check: Effect.Effect<A, E, R>, ok: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 200; i++) {
-      const a = yield* check
-      if (ok(a)) return a
-      yield* Effect.sleep("25 millis")
-    }
-    return yield* Effect.dieMessage("condition not reached")
-  })
 
 describe("CometBFT adapter", () => {
   it("builds the websocket URL from the configured RPC address", () => {
@@ -94,7 +84,7 @@ describe("CometBFT ingestion across disconnects", () => {
         const ingestion = yield* PacketIngest
         const store = yield* PacketStore
         yield* Effect.forkScoped(ingestion.followAll())
-        yield* eventually(Effect.sync(() => osmosis.subscriptions() + noble.subscriptions()), (n) => n === 2)
+        yield* eventually(Effect.sync(() => osmosis.subscriptions() + noble.subscriptions()), (n) => n === 2, "both chains followed")
 
         const a = route({ src_channel: "channel-750", dst_channel: "channel-1" })
         const b = route({ src_channel: "channel-750", dst_channel: "channel-1" })
@@ -104,7 +94,7 @@ describe("CometBFT ingestion across disconnects", () => {
 
         // Live: a is sent.
         osmosis.commit([[sendEvent(a, { data: transferData({ sender: "osmo1alice", amount: "42" }) })]])
-        yield* eventually(get(a), (p) => p !== undefined)
+        yield* eventually(get(a), (p) => p !== undefined, "a stored")
 
         // Frames lost in flight, then the sockets die; more blocks are made while we are away.
         osmosis.holdEvents(true)
@@ -124,12 +114,12 @@ describe("CometBFT ingestion across disconnects", () => {
         noble.refuseConnections(false)
 
         const done = (p: Packet | undefined) => p !== undefined
-        yield* eventually(get(c), done)
-        const pa = yield* eventually(get(a), (p) => p?.acknowledged != null && p.received != null)
-        const pb = yield* eventually(get(b), (p) => p?.received != null)
+        yield* eventually(get(c), done, "c backfilled")
+        const pa = yield* eventually(get(a), (p) => p?.acknowledged != null && p.received != null, "a received and acknowledged")
+        const pb = yield* eventually(get(b), (p) => p?.received != null, "b received")
         // Live again after the reconnect: one more ack for b.
         osmosis.commit([[ackEvent(b)]])
-        const pb2 = yield* eventually(get(b), (p) => p?.acknowledged != null)
+        const pb2 = yield* eventually(get(b), (p) => p?.acknowledged != null, "b acknowledged")
 
         expect(pa).toMatchObject({ relay_attempts: 2, dst_chain_id: "noble-1", data: { sender: "osmo1alice", amount: 42n } })
         expect(pb!.relay_attempts).toBe(1)
@@ -158,12 +148,12 @@ describe("CometBFT ingestion across disconnects", () => {
 
       const first = yield* Effect.provide(PacketIngest, processLayer())
       const running = yield* Effect.fork(first.follow("osmosis-1"))
-      yield* eventually(Effect.sync(() => osmosis.subscriptions()), (n) => n === 1)
+      yield* eventually(Effect.sync(() => osmosis.subscriptions()), (n) => n === 1, "chain followed")
       const a = route()
       osmosis.commit([[sendEvent(a)]])
-      yield* eventually(stored(a), (p) => p !== undefined)
+      yield* eventually(stored(a), (p) => p !== undefined, "a stored")
       yield* Fiber.interrupt(running)
-      yield* eventually(Effect.sync(() => osmosis.openConnections()), (n) => n === 0)
+      yield* eventually(Effect.sync(() => osmosis.openConnections()), (n) => n === 0, "socket closed")
 
       const b = route()
       osmosis.commit([[sendEvent(b)], [recvEvent(route())]])
@@ -171,8 +161,8 @@ describe("CometBFT ingestion across disconnects", () => {
 
       const second = yield* Effect.provide(PacketIngest, processLayer())
       yield* Effect.forkScoped(second.follow("osmosis-1"))
-      yield* eventually(stored(b), (p) => p !== undefined)
-      const pa = yield* eventually(stored(a), (p) => p?.acknowledged != null)
+      yield* eventually(stored(b), (p) => p !== undefined, "b caught up")
+      const pa = yield* eventually(stored(a), (p) => p?.acknowledged != null, "a acknowledged")
       expect(pa!.relay_attempts).toBe(1)
       expect(yield* store.cursor("osmosis-1")).toEqual(Option.some(osmosis.height()))
     }))

@@ -6,6 +6,7 @@ import { Effect, Either, Option, TestClock } from "effect"
 import { layer, make, parseMetagraph } from "../../../adapters/file/metagraph.js"
 import { metagraphContract } from "../../contracts/metagraph.js"
 import { devPair } from "../../support/epochs.js"
+import { eventually } from "../../support/eventually.js"
 
 const dir = mkdtempSync(join(tmpdir(), "relaygate-metagraph-"))
 const write = (name: string, content: string) => {
@@ -57,20 +58,10 @@ describe("METAGRAPH_FILE parsing", () => {
       const metagraph = yield* make(path, { pollEvery: "10 seconds" })
       expect(yield* metagraph.lookup(validator)).toEqual(Option.none())
 
-      // The reload reads the file asynchronously after the poll fires: wait for it.
-      const eventually = <A, E>(check: Effect.Effect<A, E>, ok: (a: A) => boolean) =>
-        Effect.gen(function*() {
-          for (let i = 0; i < 200; i++) {
-            const a = yield* check
-            if (ok(a)) return a
-            yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
-          }
-          return yield* check
-        })
-
       writeFileSync(path, JSON.stringify([{ hotkey: miner, validatorPermit: false }, { hotkey: validator, validatorPermit: true }]))
       yield* TestClock.adjust("10 seconds")
-      expect(yield* eventually(metagraph.lookup(validator), Option.isSome)).toEqual(Option.some({ hotkey: validator, validatorPermit: true }))
+      // The reload reads the file asynchronously after the poll fires: wait for it.
+      expect(yield* eventually(metagraph.lookup(validator), Option.isSome, "validator loaded")).toEqual(Option.some({ hotkey: validator, validatorPermit: true }))
 
       writeFileSync(path, "[broken")
       yield* TestClock.adjust("10 seconds")

@@ -6,6 +6,7 @@ import * as SimulatedLnd from "../../../adapters/memory/lightning.js"
 import { BTC } from "../../../core/ledger/model.js"
 import * as LedgerService from "../../../core/ledger/service.js"
 import * as LightningService from "../../../core/lightning/service.js"
+import { eventually } from "../../support/eventually.js"
 import { walletInvoice } from "../../support/lightning.js"
 
 const user = "aa".repeat(32)
@@ -14,16 +15,6 @@ const Env = LightningService.layer({ network: "regtest", invoiceExpirySeconds: 6
   Layer.provideMerge(LedgerService.layer),
   Layer.provideMerge(Layer.mergeAll(MemoryLedger.layer, MemoryInvoices.layer, SimulatedLnd.layer()))
 )
-
-const waitFor = <A, E, R>(read: Effect.Effect<A, E, R>, ok: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 500; i++) {
-      const a = yield* read
-      if (ok(a)) return a
-      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 2)))
-    }
-    return yield* Effect.dieMessage("never")
-  })
 
 const setup = Effect.gen(function*() {
   const ledger = yield* LedgerService.LedgerService
@@ -42,17 +33,18 @@ describe("LightningService", () => {
       const { available, lightning, lnd } = yield* setup
       const first = yield* lightning.lift({ user_pubkey: user, asset_id: "BTC", amount_sats: 1_000n })
       yield* lnd.payInvoice(first.bolt11_invoice)
-      yield* waitFor(available, (a) => a === 1_000n)
+      yield* eventually(available, (a) => a === 1_000n, "first lift credited")
 
       const second = yield* lightning.lift({ user_pubkey: user, asset_id: "BTC", amount_sats: 2_000n })
       yield* lnd.setAvailable(false)
-      yield* waitFor(lightning.health(), (h) => h.subscription === "reconnecting")
+      yield* eventually(lightning.health(), (h) => h.subscription === "reconnecting", "subscription dropped")
       yield* lnd.setAvailable(true)
       yield* lnd.payInvoice(second.payment_hash)
       // The reconnect waits out its backoff on the clock.
-      const health = yield* waitFor(
+      const health = yield* eventually(
         Effect.zipRight(TestClock.adjust("1 second"), lightning.health()),
-        (h) => h.subscription === "connected" && h.credited === 2
+        (h) => h.subscription === "connected" && h.credited === 2,
+        "reconnected and second lift credited"
       )
       expect(health).toMatchObject({ reconnects: 1, settle_index: 2n, duplicates_ignored: 0 })
       expect(yield* available).toBe(3_000n)
@@ -66,9 +58,9 @@ describe("LightningService", () => {
       })
       yield* Effect.gen(function*() {
         const { lightning, lnd } = yield* setup
-        yield* waitFor(lightning.health(), (h) => h.subscription === "connected")
+        yield* eventually(lightning.health(), (h) => h.subscription === "connected", "subscribed")
         yield* lnd.setAvailable(false)
-        const health = yield* waitFor(lightning.health(), (h) => h.subscription === "reconnecting")
+        const health = yield* eventually(lightning.health(), (h) => h.subscription === "reconnecting", "subscription dropped")
         expect(health.last_error).toBe("simulated lnd closed the stream")
       }).pipe(Effect.provide(Env), Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
       expect(yield* Ref.get(warnings)).toContain("simulated lnd closed the stream")

@@ -7,10 +7,10 @@ import { Context, Effect, TestClock } from "effect"
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
 import { LightningSimulator } from "../../../../adapters/memory/lightning.js"
 import { TaprootAssetsSimulator } from "../../../../adapters/memory/taproot-assets.js"
+import { eventually } from "../../../support/eventually.js"
 import { walletInvoice } from "../../../support/lightning.js"
 import { request, startApp } from "../../../support/http-app.js"
 
-const sleep = (ms: number) => Effect.promise(() => new Promise((r) => setTimeout(r, ms)))
 const user = () => getPublicKey(generateSecretKey())
 const MAX = Number.MAX_SAFE_INTEGER
 
@@ -18,19 +18,9 @@ const setup = Effect.gen(function*() {
   const app = yield* startApp()
   const call = (method: string, path: string, body?: unknown) => request(app.baseUrl, method, path, body)
   const balance = (pubkey: string, asset = "BTC") => call("GET", `/balances/${pubkey}/${asset}`).pipe(Effect.map((r) => r.body))
-  /** Polls until `check` holds (the subscription credits in the background). */
-  const eventually = <A>(read: Effect.Effect<A>, check: (a: A) => boolean) =>
-    Effect.gen(function*() {
-      for (let i = 0; i < 300; i++) {
-        const a = yield* read
-        if (check(a)) return a
-        yield* sleep(10)
-      }
-      return yield* Effect.dieMessage("condition never held")
-    })
   const ln = Context.get(app.context, LightningSimulator)
   const mint = (pubkey: string, amount: number, asset = "BTC") => call("POST", `/assets/${asset}/mint`, { user_pubkey: pubkey, amount })
-  return { app, call, balance, eventually, ln, mint }
+  return { app, call, balance, ln, mint }
 })
 
 describe("ark money over HTTP", () => {
@@ -230,7 +220,7 @@ describe("ark money over HTTP", () => {
 
   it.scoped("workflow 2: a lift invoice any wallet decodes; paid once, credited once, a settlement replayed 10 times credits nothing more", () =>
     Effect.gen(function*() {
-      const { balance, call, eventually, ln } = yield* setup
+      const { balance, call, ln } = yield* setup
       const u = user()
       const lift = yield* call("POST", "/lightning/lift", { user_pubkey: u, asset_id: "BTC", amount_sats: 100_000 })
       expect(lift.status).toBe(201)
@@ -242,11 +232,11 @@ describe("ark money over HTTP", () => {
 
       // The user's wallet pays it; the settlement subscription credits the balance.
       yield* ln.payInvoice(lift.body.bolt11_invoice)
-      yield* eventually(balance(u), (b) => b.balance === 100_000)
+      yield* eventually(balance(u), (b) => b.balance === 100_000, "lift credited")
       expect((yield* call("GET", `/lightning/invoices/${lift.body.payment_hash}`)).body).toMatchObject({ status: "paid" })
 
       for (let i = 0; i < 10; i++) yield* ln.replaySettlement(lift.body.payment_hash)
-      const health = yield* eventually(call("GET", "/lightning/monitor/health").pipe(Effect.map((r) => r.body)), (h) => h.duplicates_ignored === 10)
+      const health = yield* eventually(call("GET", "/lightning/monitor/health").pipe(Effect.map((r) => r.body)), (h) => h.duplicates_ignored === 10, "replays ignored")
       expect(health).toMatchObject({ healthy: true, credited: 1, duplicates_ignored: 10 })
       expect(yield* balance(u)).toMatchObject({ balance: 100_000, reserved_balance: 0 })
       expect((yield* call("GET", "/assets/BTC")).body.circulating_supply).toBe(100_000)

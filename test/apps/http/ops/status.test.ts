@@ -7,6 +7,7 @@ import { LeaderLock } from "../../../../ports/leader-lock.js"
 import { randomPrefix, REDIS_URL, redisLayerWith, withRedis } from "../../../support/redis.js"
 import { EpochsJobsLive, SigningJobsLive } from "../../../../apps/jobs.js"
 import { JobRegistry } from "../../../../apps/ops/jobs.js"
+import { eventually } from "../../../support/eventually.js"
 import { request, startApp } from "../../../support/http-app.js"
 import { completeCeremony } from "../../../support/wallet.js"
 
@@ -19,23 +20,13 @@ const withJobs = (app: Effect.Effect.Success<ReturnType<typeof startApp>>) =>
     Layer.provide(Layer.succeedContext(app.context))
   ))
 
-const eventually = <A>(read: Effect.Effect<A>, ok: (a: A) => boolean) =>
-  Effect.gen(function*() {
-    for (let i = 0; i < 300; i++) {
-      const a = yield* read
-      if (ok(a)) return a
-      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
-    }
-    return yield* Effect.dieMessage("condition not met")
-  })
-
 describe("status routes", () => {
   it.scoped("/queue-status, /heartbeats and /admin/jobs/statistics follow the scheduled jobs as they run", () =>
     Effect.gen(function*() {
       const app = yield* startApp({ ADMIN_API_KEY: KEY })
       expect((yield* request(app.baseUrl, "GET", "/queue-status")).body.jobs).toEqual([])
       yield* withJobs(app)
-      const queue = (yield* eventually(request(app.baseUrl, "GET", "/queue-status"), (r) => r.body.jobs.length === 2)).body
+      const queue = (yield* eventually(request(app.baseUrl, "GET", "/queue-status"), (r) => r.body.jobs.length === 2, "both jobs ran")).body
       const sweep = queue.jobs.find((j: any) => j.name === "signing.sweep")
       expect(sweep).toMatchObject({ every_seconds: 10, leader: queue.replica, leader_here: true, runs: 1, failures: 0, last_run: { outcome: "succeeded" } })
       expect(queue.replica).toBe(`${hostname()}:${process.pid}`)
@@ -44,7 +35,7 @@ describe("status routes", () => {
       expect(queue.jobs.find((j: any) => j.name === "epochs.rollover")).toMatchObject({ every_seconds: 60, runs: 1 })
 
       yield* TestClock.adjust(Duration.seconds(25))
-      const later = (yield* eventually(request(app.baseUrl, "GET", "/queue-status"), (r) => r.body.jobs.find((j: any) => j.name === "signing.sweep").runs === 3)).body
+      const later = (yield* eventually(request(app.baseUrl, "GET", "/queue-status"), (r) => r.body.jobs.find((j: any) => j.name === "signing.sweep").runs === 3, "third sweep")).body
       expect(later.jobs.find((j: any) => j.name === "epochs.rollover").runs).toBe(1)
 
       // A run that fails is counted and its error kept.
@@ -133,7 +124,7 @@ await withRedis("queue status on Redis", () =>
           Layer.provide(Layer.succeedContext(app.context))
         ))
         const queue = (yield* eventually(request(app.baseUrl, "GET", "/queue-status"), (r) =>
-          r.body.jobs.some((j: any) => j.name === "epochs.rollover" && j.runs === 1))).body
+          r.body.jobs.some((j: any) => j.name === "epochs.rollover" && j.runs === 1), "rollover ran here")).body
         expect(queue.jobs.find((j: any) => j.name === "signing.sweep")).toMatchObject({ leader: "replica-b:4242", leader_here: false, runs: 0, next_run_at: null })
         expect(queue.jobs.find((j: any) => j.name === "epochs.rollover")).toMatchObject({ leader: queue.replica, leader_here: true })
       }), { timeout: 60_000 })

@@ -1,16 +1,14 @@
 import { schnorr } from "@noble/curves/secp256k1.js"
 import { Effect, Layer, Logger, LogLevel } from "effect"
 import * as ecc from "tiny-secp256k1"
-import { HttpApiBuilder, HttpApiSwagger, HttpApp, HttpServer } from "@effect/platform"
 import * as GatewayKey from "../adapters/crypto/gateway-signer.js"
 import * as Libsecp from "../adapters/crypto/schnorr-libsecp.js"
 import * as MemorySessions from "../adapters/memory/session-store.js"
-import { ServicesLive } from "../apps/app.js"
-import { ApiLive } from "../apps/http/server.js"
 import { bytesToHex, hexToBytes } from "../core/shared/hex.js"
 import * as Sessions from "../core/signing/service.js"
 import { GatewaySigner } from "../ports/gateway-signer.js"
 import { challengeMessage } from "../core/signing/challenge.js"
+import { inProcessApp } from "../test/support/in-process-app.js"
 
 /**
  * Where the respond path's CPU goes, layer by layer, in CPU µs per request
@@ -63,15 +61,7 @@ const useCase = Effect.gen(function*() {
 )
 
 const wholeApp = Effect.scoped(Effect.gen(function*() {
-  const services = yield* Layer.build(ServicesLive)
-  const routes = Layer.mergeAll(HttpApiSwagger.layer({ path: "/docs" }), HttpApiBuilder.middlewareOpenApi({ path: "/docs-json" })).pipe(
-    Layer.provideMerge(ApiLive),
-    Layer.provideMerge(Layer.mergeAll(HttpApiBuilder.Router.Live, HttpApiBuilder.Middleware.layer, HttpServer.layerContext)),
-    Layer.provide(Layer.succeedContext(services))
-  )
-  const runtime = yield* Layer.toRuntime(routes)
-  const app = yield* HttpApiBuilder.httpApp.pipe(Effect.provide(runtime))
-  const handle = HttpApp.toWebHandlerRuntime(runtime)(app)
+  const { handle } = yield* inProcessApp()
   const post = async (path: string, body?: unknown) => {
     const r = await handle(new Request(`http://x${path}`, { method: "POST", ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }) }))
     return (await r.json()) as Record<string, string>

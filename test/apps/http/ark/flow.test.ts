@@ -7,6 +7,7 @@ import { nip19 } from "nostr-tools"
 import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
 import { ArkServerSimulator } from "../../../../adapters/memory/ark-server.js"
 import { ArkServer } from "../../../../ports/ark-server.js"
+import { eventually } from "../../../support/eventually.js"
 import { request, startApp } from "../../../support/http-app.js"
 
 /** A wallet: a real Nostr key that signs challenges the way the spec says. */
@@ -50,14 +51,7 @@ const setup = Effect.gen(function*() {
     return id
   })
   const waitForCeremony = (id: string) =>
-    Effect.gen(function*() {
-      for (let i = 0; i < 200; i++) {
-        const s = yield* call("GET", `/signing/ceremony/${id}/status`)
-        if (s.body.status !== "running") return s
-        yield* sleep(10)
-      }
-      return yield* Effect.dieMessage("ceremony did not finish")
-    })
+    eventually(call("GET", `/signing/ceremony/${id}/status`), (s) => s.body.status !== "running", `ceremony ${id} finished`)
   return { app, call, sender, recipient, create, authorised, waitForCeremony, balance }
 })
 

@@ -53,7 +53,11 @@ export const GAUGES = {
   relaygate_packets: { help: "Tracked IBC packets by state", labels: ["state"] },
   relaygate_clearings: { help: "Clearing requests by status", labels: ["status"] },
   relaygate_dependency_up: { help: "1 when a dependency answers its readiness probe, else 0", labels: ["dependency", "adapter"] },
-  relaygate_alerts_firing: { help: "1 for each alert rule currently firing", labels: ["rule", "severity"] }
+  relaygate_alerts_firing: { help: "1 for each alert rule currently firing", labels: ["rule", "severity"] },
+  relaygate_nostr_events_dropped: {
+    help: "Events the Nostr worker's relays sent that were not delivered, since the worker started, by relay and reason",
+    labels: ["relay", "reason"]
+  }
 } as const
 
 export type CounterName = keyof typeof COUNTERS

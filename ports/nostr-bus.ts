@@ -61,6 +61,28 @@ export interface DirectMessage {
 
 export type RelayConnectionStatus = "connecting" | "connected" | "disconnected"
 
+/** Why an event a relay sent was not handed to a subscriber. */
+export const DROP_REASONS = [
+  /** The subscription's inbox was full: events arrived faster than they were verified. */
+  "inbox_full",
+  /** Not shaped like a Nostr event. */
+  "malformed",
+  /** Its id or signature does not verify. */
+  "invalid_signature",
+  /** Outside the subscription's filters. */
+  "filter_mismatch",
+  /** Already delivered, from this relay or another one. */
+  "duplicate",
+  /** A gift wrap that does not open: bad seal signature, rumor author other than the seal's, or not decryptable. */
+  "undecryptable",
+  /** A gift wrap whose rumor is older than the subscription asked for. */
+  "stale"
+] as const
+
+export type DropReason = typeof DROP_REASONS[number]
+
+export type DroppedEvents = { readonly [R in DropReason]: number }
+
 export interface RelayState {
   readonly url: string
   readonly status: RelayConnectionStatus
@@ -71,8 +93,10 @@ export interface RelayState {
   readonly last_error: string | null
   /** Verified events received on this relay (before de-duplication). */
   readonly events_received: number
-  /** Events dropped because their id or signature did not verify. */
+  /** Events dropped because they were malformed, did not verify or did not match the filters. */
   readonly invalid_events: number
+  /** Every event this relay sent that was not delivered, by reason (including the invalid ones). */
+  readonly dropped: DroppedEvents
   /** Published events this relay has not accepted yet; re-sent when it reconnects. */
   readonly pending_publishes: number
 }

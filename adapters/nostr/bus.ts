@@ -6,6 +6,8 @@ import WebSocket from "ws"
 import {
   type Delivered,
   type DirectMessage,
+  DROP_REASONS,
+  type DropReason,
   type EventTemplate,
   NostrBus,
   NostrDecryptFailed,
@@ -43,6 +45,8 @@ export interface NostrBusSettings {
   readonly backoff?: { readonly initial: Duration.DurationInput; readonly max: Duration.DurationInput } | undefined
   /** How long an event id is remembered for de-duplication. Default 3 days (longer than the gift-wrap look-back). */
   readonly dedupeWindow?: Duration.DurationInput | undefined
+  /** Events received and not yet verified, per subscription; past it new ones are dropped. Default INBOX_CAPACITY. */
+  readonly inboxCapacity?: number | undefined
 }
 
 /** Per relay: at most this many unaccepted events are kept for re-sending (oldest dropped first). */
@@ -61,6 +65,7 @@ interface Connection {
   lastError: string | null
   received: number
   invalid: number
+  readonly dropped: Record<DropReason, number>
   readonly pending: Map<string, { readonly event: NostrEvent; readonly until: number }>
   readonly firstAttempt: Deferred.Deferred<void>
 }
@@ -69,6 +74,15 @@ interface OpenSubscription {
   readonly filters: ReadonlyArray<NostrFilter>
   readonly inbox: Queue.Queue<{ readonly raw: unknown; readonly conn: Connection }>
   readonly handles: Map<string, Subscription>
+}
+
+const noDrops = (): Record<DropReason, number> =>
+  Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>
+
+/** Malformed, unverifiable and off-filter events are also the relay's `invalid_events`. */
+const drop = (conn: Connection, reason: DropReason) => {
+  conn.dropped[reason]++
+  if (reason === "malformed" || reason === "invalid_signature" || reason === "filter_mismatch") conn.invalid++
 }
 
 const messageOf = (e: unknown): string =>
@@ -107,6 +121,7 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
         lastError: null,
         received: 0,
         invalid: 0,
+        dropped: noDrops(),
         pending: new Map(),
         firstAttempt
       }))))
@@ -122,13 +137,13 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
       if (relay === undefined) return once()
       sub.handles.get(conn.url)?.close()
       sub.handles.set(conn.url, relay.subscribe(copyFilters(sub.filters), {
-        onevent: (raw) => Queue.unsafeOffer(sub.inbox, { raw, conn }),
+        onevent: (raw) => {
+          if (!Queue.unsafeOffer(sub.inbox, { raw, conn })) drop(conn, "inbox_full")
+        },
         oneose: once,
         onclose: once,
-        // Filter mismatches are dropped as well; nothing unverified reaches the inbox unchecked.
-        oninvalidevent: () => {
-          conn.invalid++
-        }
+        // nostr-tools' own verification is off (verifyEvent above), so only filter mismatches land here.
+        oninvalidevent: () => drop(conn, "filter_mismatch")
       }))
     }
 
@@ -259,7 +274,7 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
         Stream.mapEffect(({ conn, raw }) =>
           Effect.gen(function*() {
             if (!isEventShape(raw)) {
-              conn.invalid++
+              drop(conn, "malformed")
               return Option.none<Delivered>()
             }
             const now = yield* Clock.currentTimeMillis
@@ -268,10 +283,11 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
             // real event's id cannot shadow the real one.
             if (until !== undefined && until > now) {
               conn.received++
+              drop(conn, "duplicate")
               return Option.none<Delivered>()
             }
             if (!(yield* verify(raw))) {
-              conn.invalid++
+              drop(conn, "invalid_signature")
               yield* Effect.logDebug("dropped an event whose id or signature does not verify").pipe(
                 Effect.annotateLogs({ relay: conn.url, event_id: raw.id })
               )
@@ -291,7 +307,7 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
           filters: copyFilters(filters),
           // Relays push as fast as they like and there is no backpressure on a relay subscription: past this
           // many events waiting for verification, new ones are dropped (a wallet resends what goes unanswered).
-          inbox: yield* Queue.dropping<{ readonly raw: unknown; readonly conn: Connection }>(INBOX_CAPACITY),
+          inbox: yield* Queue.dropping<{ readonly raw: unknown; readonly conn: Connection }>(settings.inboxCapacity ?? INBOX_CAPACITY),
           handles: new Map()
         }
         const stored = yield* Effect.acquireRelease(
@@ -353,6 +369,7 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
             last_error: c.lastError,
             events_received: c.received,
             invalid_events: c.invalid,
+            dropped: { ...c.dropped },
             pending_publishes: c.pending.size
           }))
         ),
@@ -386,16 +403,21 @@ export const make = (settings: NostrBusSettings): Effect.Effect<typeof NostrBus.
             "#p": [cipher.pubkey],
             since: Math.max(0, since - GIFT_WRAP_BACKDATE_SECONDS - 3_600)
           }])
+          const dropFrom = (relay: string, reason: DropReason) =>
+            Effect.sync(() => {
+              const conn = connections.find((c) => c.url === relay)
+              if (conn !== undefined) drop(conn, reason)
+            })
           return wraps.pipe(
             Stream.mapEffect((d) =>
               unwrap(d.event).pipe(
-                Effect.map((opened) =>
+                Effect.flatMap((opened) =>
                   opened.rumor.created_at >= since
-                    ? Option.some<DirectMessage>({ ...opened, wrap_id: d.event.id, relay: d.relay })
-                    : Option.none()
+                    ? Effect.succeed(Option.some<DirectMessage>({ ...opened, wrap_id: d.event.id, relay: d.relay }))
+                    : Effect.as(dropFrom(d.relay, "stale"), Option.none<DirectMessage>())
                 ),
                 Effect.catchAll((reason) =>
-                  Effect.logDebug("dropped a gift wrap").pipe(
+                  Effect.zipRight(dropFrom(d.relay, "undecryptable"), Effect.logDebug("dropped a gift wrap")).pipe(
                     Effect.annotateLogs({ wrap_id: d.event.id, reason }),
                     Effect.as(Option.none<DirectMessage>())
                   )

@@ -2,6 +2,7 @@ import { getPublicKey } from "nostr-tools/pure"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { hexToBytes } from "../../core/shared/hex.js"
 import * as NostrRelays from "../../adapters/nostr/bus.js"
+import { Metrics } from "../../ports/metrics.js"
 import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
 import { NostrConfig } from "../config.js"
 import * as NostrWorkerController from "./controller.js"
@@ -9,7 +10,8 @@ import * as NostrWorkerController from "./controller.js"
 /**
  * The Nostr worker (NOSTR_RELAYS + NOSTR_PRIVATE_KEY) on the ark signing
  * services it is given; started at once when configured. Unconfigured, it is
- * a worker that reports so and cannot be started.
+ * a worker that reports so and cannot be started. Its relays' dropped events
+ * are the relaygate_nostr_events_dropped gauge, in `serve` and `worker` alike.
  */
 export const NostrWorkerLive = Layer.scoped(
   NostrWorkerController.NostrWorker,
@@ -24,6 +26,12 @@ export const NostrWorkerLive = Layer.scoped(
       }
     })
     const worker = yield* NostrWorkerController.make(setup)
+    const metrics = yield* Metrics
+    yield* metrics.gauge(
+      "relaygate_nostr_events_dropped",
+      Effect.map(worker.status(), (s) =>
+        s.relays.flatMap((r) => Object.entries(r.dropped).map(([reason, value]) => ({ labels: { relay: r.url, reason }, value }))))
+    )
     if (Option.isSome(setup)) {
       // Configured, so start cannot answer NostrNotConfigured.
       const started = yield* Effect.orDie(worker.start())

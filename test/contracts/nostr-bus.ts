@@ -60,7 +60,7 @@ export const nostrBusContract = (name: string, makeBus: MakeBus) =>
         expect(yield* r2.query({ ids: [event.id] })).toHaveLength(1)
       }))
 
-    it.scopedLive("drops events whose id or signature does not verify, even a forged copy sent first under a real id", () =>
+    it.scopedLive("drops events whose id or signature does not verify, even a forged copy sent first under a real id, and counts each drop by reason", () =>
       Effect.gen(function*() {
         const relay = yield* startRelay()
         const b = yield* busOn(makeBus, [relay.url])
@@ -74,10 +74,22 @@ export const nostrBusContract = (name: string, makeBus: MakeBus) =>
         yield* relay.inject({ ...plain, id: "zz" })
         yield* relay.inject(plain)
         const got = yield* seen.until(1)
-        yield* pause(200)
+        yield* relay.inject(plain)
+        yield* relay.inject({ kind: APP_KIND, content: "not an event" })
+        yield* waitUntil(b.relays().pipe(Effect.map(([s]) => s!.dropped.duplicate + s!.dropped.malformed === 3)), "the last two drops")
         expect(got.map((d) => d.event.content)).toEqual(["genuine"])
         const [state] = yield* b.relays()
-        expect(state!.invalid_events).toBeGreaterThanOrEqual(3)
+        expect(state!.dropped).toEqual({
+          inbox_full: 0,
+          malformed: 2,
+          invalid_signature: 2,
+          filter_mismatch: 0,
+          duplicate: 1,
+          undecryptable: 0,
+          stale: 0
+        })
+        expect(state!.invalid_events).toBe(4)
+        expect(state!.events_received).toBe(2)
       }))
 
     it.scopedLive("an event reaching fewer than a majority is reported, and reaches the others when they come back", () =>
@@ -148,10 +160,15 @@ export const nostrBusContract = (name: string, makeBus: MakeBus) =>
           const impostor = generateSecretKey()
           const rumor = nip59.createRumor({ kind: 31512, content: "{\"ok\":false}", tags: [] }, impostor)
           await r.publish(nip59.createWrap(nip59.createSeal(rumor, walletSk, a.pubkey), a.pubkey))
+          // Written an hour before the inbox's `since`.
+          await r.publish(nip59.wrapEvent({ kind: 31512, content: "{\"old\":true}", tags: [], created_at: Math.floor(Date.now() / 1000) - 3_600 }, walletSk, a.pubkey))
           r.close()
         }))
         const got = yield* inbox.until(1)
-        yield* pause(300)
+        yield* waitUntil(
+          a.relays().pipe(Effect.map(([s]) => s!.dropped.undecryptable === 1 && s!.dropped.stale === 1)),
+          "the impostor's wrap and the old one counted"
+        )
         expect(got.map((m: DirectMessage) => [m.sender, m.rumor.kind, m.rumor.content])).toEqual([[wallet, 31512, "{\"ok\":true}"]])
       }))
 

@@ -12,6 +12,7 @@ import { challengeMessage } from "../../../core/signing/challenge.js"
 import * as SessionService from "../../../core/signing/service.js"
 import { GatewaySigner } from "../../../ports/gateway-signer.js"
 import { SessionStore } from "../../../ports/session-store.js"
+import { eventually } from "../../support/eventually.js"
 
 const userKey = schnorr.utils.randomSecretKey()
 const user = bytesToHex(schnorr.getPublicKey(userKey))
@@ -58,15 +59,8 @@ const crashedMidStep = (sessionId: string, auto: boolean, step: number) =>
   })
 
 const waitForEnd = (sessionId: string) =>
-  Effect.gen(function*() {
-    const store = yield* SessionStore
-    for (let i = 0; i < 500; i++) {
-      const s = Option.getOrThrow(yield* store.get(sessionId))
-      if (s.ceremony?.status !== "running") return s
-      yield* Effect.promise(() => new Promise((r) => setTimeout(r, 5)))
-    }
-    return yield* Effect.dieMessage("ceremony never ended")
-  })
+  Effect.flatMap(SessionStore, (store) =>
+    eventually(Effect.map(store.get(sessionId), Option.getOrThrow), (s) => s.ceremony?.status !== "running", `ceremony of ${sessionId} ended`))
 
 describe("SessionService", () => {
   it.effect("of 20 concurrent valid responses to one challenge exactly one is accepted", () =>

@@ -29,6 +29,11 @@ export const CONFIG_VARIABLES: ReadonlyArray<ConfigVariable> = [
   { names: ["LOG_LEVEL"], defaults: { LOG_LEVEL: "info" }, meaning: "`trace`, `debug`, `info`, `warning`, `error`, `fatal`, `none`" },
   { names: ["ADMIN_API_KEY"], unset: "admin routes answer 404", meaning: "`X-Admin-Key` for `/admin/*`, compared in constant time" },
   { names: ["METRICS_PORT"], unset: "`/metrics` on `PORT` only", meaning: "a second listener serving only `GET /metrics` (0 picks a free port)" },
+  {
+    names: ["HTTP_FAST_PATH"],
+    defaults: { HTTP_FAST_PATH: "true" },
+    meaning: "answer `POST /sessions/{id}/respond` and `GET /api/v1/zipcode-assignments/current` past the router, same contract (false: through it)"
+  },
   { names: ["RATE_LIMIT_ENABLED"], defaults: { RATE_LIMIT_ENABLED: "true" }, meaning: "per-route rate limits with `X-RateLimit-*` headers" },
   {
     names: ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "MAX_HEADER_BYTES", "MAX_URL_LENGTH"],

@@ -52,7 +52,9 @@ export const ServerConfig = Config.all({
       Config.validate({ message: "Expected a port number 0-65535 (0 picks a free port)", validation: (n) => n >= 0 && n <= 65535 })
     )
   ),
-  rateLimitEnabled: Config.boolean("RATE_LIMIT_ENABLED").pipe(Config.withDefault(true))
+  rateLimitEnabled: Config.boolean("RATE_LIMIT_ENABLED").pipe(Config.withDefault(true)),
+  /** The hot signed routes answered past the router (apps/http/fast-path.ts); false sends them through it. */
+  fastPath: Config.boolean("HTTP_FAST_PATH").pipe(Config.withDefault(true))
 })
 export type ServerConfig = Config.Config.Success<typeof ServerConfig>
 

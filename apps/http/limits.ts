@@ -24,6 +24,9 @@ const UNMETERED = new Set(["/health"])
 /** What a slow WebSocket reader may leave unsent before it is closed (1013): bounds each socket's send buffer. */
 export const WS_MAX_BUFFERED_BYTES = 1024 * 1024
 
+/** Bodies the fast path read before handing a request back (fast-path.ts): the socket has no more of them. */
+const readBodies = new WeakMap<IncomingMessage, string>()
+
 /** Bytes that arrived after an upgrade request's headers, for the WebSocket route's own upgrade (ws.ts). */
 const upgradeHeads = new WeakMap<IncomingMessage, Buffer>()
 export const upgradeHead = (request: IncomingMessage): Buffer => upgradeHeads.get(request) ?? Buffer.alloc(0)
@@ -49,6 +52,17 @@ export interface ServerGuardService {
   ) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
   /** SIGTERM: stop accepting, let in-flight work finish within SHUTDOWN_TIMEOUT_SECONDS, then answer the rest 503. */
   readonly drain: Effect.Effect<void>
+  /** Whether the event loop is late enough that admission sheds new work. */
+  readonly lagging: () => boolean
+  /** Runs `work` only if an in-flight slot is free right now (counted like any request), else None. */
+  readonly tryAdmit: <A, E, R>(work: Effect.Effect<A, E, R>) => Effect.Effect<Option.Option<A>, E, R>
+  /**
+   * Offers each arriving request to `take` first (fast-path.ts): when it returns true the request is
+   * its to answer or to hand back with `handOver`, else the routes get it as usual.
+   */
+  readonly intercept: (take: (request: IncomingMessage, response: ServerResponse) => boolean) => void
+  /** Hands a request back to the routes; `body` is its text when it was already read from the socket. */
+  readonly handOver: (request: IncomingMessage, response: ServerResponse, body?: string) => void
 }
 
 /** The Node server relaygate listens with, and its admission state. */
@@ -125,7 +139,7 @@ const writeRaw = (socket: Duplex, response: HttpServerResponse.HttpServerRespons
  * The body as text, stopping at `max` bytes without destroying the socket
  * (the platform's own cap does, which would lose the 413).
  */
-const readCapped = (source: IncomingMessage, max: number) =>
+export const readCapped = (source: IncomingMessage, max: number) =>
   Effect.async<string | "too large" | "unreadable">((resume) => {
     const chunks: Array<Buffer> = []
     let bytes = 0
@@ -219,13 +233,25 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
     // without running, so the process never holds more than the admission bound, wherever the requests wait.
     let held = 0
     const overOnArrival = new WeakSet<IncomingMessage>()
-    server.prependListener("request", (request: IncomingMessage, response: ServerResponse) => {
+    const arrive = (request: IncomingMessage, response: ServerResponse) => {
       held++
       response.once("close", () => {
         held--
       })
       if (held > limits.maxInFlightRequests + limits.maxQueuedRequests) overOnArrival.add(request)
-    })
+    }
+
+    // Node offers a request to every 'request' listener; one that answers it alone (the fast path) has to see
+    // it first and keep it from the routes' listener, which only a wrapped emit can do.
+    let take: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined
+    const emit = server.emit.bind(server) as (event: string | symbol, ...args: Array<unknown>) => boolean
+    server.emit = ((event: string | symbol, ...args: Array<unknown>) => {
+      if (event !== "request") return emit(event, ...args)
+      const [request, response] = args as [IncomingMessage, ServerResponse]
+      arrive(request, response)
+      if (take !== undefined && take(request, response)) return true
+      return emit(event, request, response)
+    }) as typeof server.emit
 
     const admission: Admission = { inFlight: 0, queued: 0, draining: false }
     const slots = yield* Effect.makeSemaphore(limits.maxInFlightRequests)
@@ -331,7 +357,19 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
       overAtArrival: (request) => overOnArrival.has(request),
       admission,
       admit,
-      drain
+      drain,
+      lagging: () => lag > limits.maxEventLoopDelayMs,
+      tryAdmit: (work) =>
+        slots.withPermitsIfAvailable(1)(
+          Effect.acquireUseRelease(Effect.sync(() => admission.inFlight++), () => work, () => Effect.sync(() => admission.inFlight--))
+        ),
+      intercept: (f) => {
+        take = f
+      },
+      handOver: (request, response, body) => {
+        if (body !== undefined) readBodies.set(request, body)
+        emit("request", request, response)
+      }
     })
   })
 
@@ -372,7 +410,7 @@ export const guardRequests = <E, R>(app: HttpApp.HttpApp<HttpServerResponse.Http
     const checked = Effect.gen(function*() {
       let served = app
       if (hasBody && source !== undefined) {
-        const body = yield* readCapped(source, limits.maxBodyBytes)
+        const body = readBodies.get(source) ?? (yield* readCapped(source, limits.maxBodyBytes))
         if (body === "too large") return yield* refuse(refusals.bodyTooLarge(limits.maxBodyBytes), { connection: "close" })
         if (body === "unreadable") return bodies.validation(["the request body could not be read"])
         if (jsonDeeperThan(body, limits.maxJsonDepth)) {

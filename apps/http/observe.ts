@@ -50,6 +50,30 @@ export const routeOf = (method: string, path: string): string => {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/** The client's X-Request-Id when it is a sane token, else a fresh UUID. */
+export const requestIdOf = (given: string | undefined): string => given !== undefined && REQUEST_ID.test(given) ? given : randomUUID()
+
+/** One answered request: its count and latency by route template and status, 429s as refusals, one access log line. */
+export const recordRequest = Effect.fn("Http.recordRequest", { captureStackTrace: false })(function*(
+  r: { readonly requestId: string; readonly method: string; readonly path: string; readonly route: string; readonly status: number; readonly seconds: number }
+) {
+  const metrics = yield* Metrics
+  const labels = { method: r.method, route: r.route, status: String(r.status) }
+  yield* metrics.increment("relaygate_http_requests_total", labels)
+  yield* metrics.observe("relaygate_http_request_duration_seconds", labels, r.seconds)
+  if (r.status === 429) yield* metrics.increment("relaygate_rate_limit_refusals_total", { route: r.route })
+  yield* Effect.logInfo("http request").pipe(
+    Effect.annotateLogs({
+      request_id: r.requestId,
+      method: r.method,
+      path: r.path,
+      route: r.route,
+      status: r.status,
+      duration_ms: Math.round(r.seconds * 100_000) / 100
+    })
+  )
+})
+
 /**
  * Every request: an id (the client's X-Request-Id when it is a sane token,
  * else a fresh UUID) echoed in the response and carried by every log line the
@@ -60,24 +84,21 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export const observeRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | Metrics> =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const metrics = yield* Metrics
-    const given = request.headers["x-request-id"]
-    const requestId = given !== undefined && REQUEST_ID.test(given) ? given : randomUUID()
+    const requestId = requestIdOf(request.headers["x-request-id"])
     const path = request.url.split("?")[0] ?? "/"
-    const route = routeOf(request.method, path)
     // The server writes the response before outer middleware sees it, so the header goes on as a pre-response handler.
     yield* HttpApp.appendPreResponseHandler((_req, res) => Effect.succeed(HttpServerResponse.setHeader(res, "x-request-id", requestId)))
     const t0 = performance.now()
     const exit = yield* app.pipe(Effect.annotateLogs({ request_id: requestId }), Effect.exit)
-    const seconds = (performance.now() - t0) / 1000
     // A failure that reached this far has no response yet; the server answers 500 for it.
     const status = Exit.isSuccess(exit) ? exit.value.status : Exit.isInterrupted(exit) ? 499 : 500
-    const labels = { method: request.method, route, status: String(status) }
-    yield* metrics.increment("relaygate_http_requests_total", labels)
-    yield* metrics.observe("relaygate_http_request_duration_seconds", labels, seconds)
-    if (status === 429) yield* metrics.increment("relaygate_rate_limit_refusals_total", { route })
-    yield* Effect.logInfo("http request").pipe(
-      Effect.annotateLogs({ request_id: requestId, method: request.method, path, route, status, duration_ms: Math.round(seconds * 100_000) / 100 })
-    )
+    yield* recordRequest({
+      requestId,
+      method: request.method,
+      path,
+      route: routeOf(request.method, path),
+      status,
+      seconds: (performance.now() - t0) / 1000
+    })
     return yield* exit
   })

@@ -21,6 +21,8 @@ import { clearingErrorBodies } from "./clearing/errors.js"
 import { ClearingFacadeLive } from "./clearing/monitoring.handlers.js"
 import { ClearingOperationsLive } from "./clearing/operations.handlers.js"
 import { ClearingPacketsLive, ClearingUserPacketsLive } from "./clearing/packets.handlers.js"
+import * as FastPath from "./fast-path.js"
+import { FastRoutesLive } from "./fast-routes.js"
 import * as Limits from "./limits.js"
 import { mountedModulesLayer } from "./modules.js"
 import { securityHeaders, SecurityLive } from "./security.js"
@@ -31,7 +33,7 @@ import { OpsLive } from "./ops.handlers.js"
 import { ClearingWsLive } from "./ws.js"
 import { ConsoleLive } from "./console.js"
 
-/** Every route group with its handlers; needs the module services (apps/layers.ts). */
+/** Every route group with its handlers; needs the module services (apps/app.ts ServicesLive). */
 export const ApiLive = HttpApiBuilder.api(RelaygateApi).pipe(
   Layer.provide([SystemLive, SessionsLive, CeremonyLive, NostrLive, GrpcLive, AssignmentsLive, UploadsLive, EpochsHealthLive]),
   Layer.provide([AssetsLive, VtxosLive, TransactionsLive, LightningLive]),
@@ -63,4 +65,11 @@ export const NodeServerLive = Layer.unwrapEffect(Effect.map(ServerConfig, ({ por
 /** On the way down (SIGTERM), before the routes go: stop accepting and let in-flight requests finish within the bound. */
 const DrainLive = Layer.scopedDiscard(Effect.flatMap(Limits.ServerGuard, (guard) => Effect.addFinalizer(() => guard.drain)))
 
-export const ServeLive = DrainLive.pipe(Layer.provide(HttpAppLive.pipe(HttpServer.withLogAddress, Layer.provideMerge(NodeServerLive))))
+/** The fast path for the hot signed routes (fast-path.ts), unless HTTP_FAST_PATH=false. */
+export const FastPathLive = Layer.unwrapEffect(
+  Effect.map(ServerConfig, ({ fastPath }) => (fastPath ? FastPath.layer.pipe(Layer.provide(FastRoutesLive)) : Layer.empty))
+)
+
+export const ServeLive = Layer.mergeAll(DrainLive, FastPathLive).pipe(
+  Layer.provide(HttpAppLive.pipe(HttpServer.withLogAddress, Layer.provideMerge(NodeServerLive)))
+)

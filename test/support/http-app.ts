@@ -1,12 +1,15 @@
 import { HttpServer } from "@effect/platform"
-import { ConfigProvider, Context, Effect, Layer } from "effect"
+import { ConfigProvider, Context, Effect, Layer, Option } from "effect"
 import { ServicesLive } from "../../apps/app.js"
-import { guardedServer, HttpAppLive } from "../../apps/http/server.js"
+import { FastPath } from "../../apps/http/fast-path.js"
+import { FastPathLive, guardedServer, HttpAppLive } from "../../apps/http/server.js"
 
 export interface RunningApp {
   readonly baseUrl: string
   /** The app's services, for tests that need to reach behind the HTTP API (simulator controls). */
   readonly context: Context.Context<Layer.Layer.Success<typeof ServicesLive>>
+  /** How many requests the fast path answered (none when HTTP_FAST_PATH=false). */
+  readonly fastPathServed: () => number
 }
 
 /** The app shares the test's event loop: the test's own CPU work must not read as overload and be shed. */
@@ -14,21 +17,26 @@ const IN_PROCESS_DEFAULTS = { MAX_EVENT_LOOP_DELAY_MS: "60000" }
 
 /**
  * Boots the real HTTP app (every route, middleware, error body and request
- * limit) on a free loopback port inside the test's scope, configured only by `env`. It runs on
+ * limit, the fast path) on a free loopback port inside the test's scope, configured only by `env`. It runs on
  * the test's clock, so `TestClock.adjust` moves its deadlines.
  */
 export const startApp = (env: Record<string, string> = {}) =>
   Effect.gen(function*() {
     const services = yield* Layer.build(ServicesLive)
     const server = yield* Layer.build(
-      HttpAppLive.pipe(
+      Layer.merge(HttpAppLive, FastPathLive).pipe(
         Layer.provideMerge(guardedServer({ port: 0, host: "127.0.0.1" })),
         Layer.provide(Layer.succeedContext(services))
       )
     )
     const address = Context.get(server, HttpServer.HttpServer).address
     if (address._tag !== "TcpAddress") return yield* Effect.dieMessage("expected a TCP address")
-    return { baseUrl: `http://127.0.0.1:${address.port}`, context: services } satisfies RunningApp
+    const fast = Context.getOption(server as Context.Context<unknown>, FastPath)
+    return {
+      baseUrl: `http://127.0.0.1:${address.port}`,
+      context: services,
+      fastPathServed: () => Option.match(fast, { onNone: () => 0, onSome: (f) => f.served() })
+    } satisfies RunningApp
   }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ ...IN_PROCESS_DEFAULTS, ...env })))))
 
 export interface JsonResponse {

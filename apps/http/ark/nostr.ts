@@ -29,6 +29,15 @@ export const RelayView = Schema.Struct({
   last_error: Schema.NullOr(Schema.String),
   events_received: Schema.Number,
   invalid_events: Schema.Number,
+  dropped: Schema.Struct({
+    inbox_full: Schema.Number,
+    malformed: Schema.Number,
+    invalid_signature: Schema.Number,
+    filter_mismatch: Schema.Number,
+    duplicate: Schema.Number,
+    undecryptable: Schema.Number,
+    stale: Schema.Number
+  }).annotations({ description: "Events this relay sent that were not delivered, by reason (docs/nostr.md)" }),
   pending_publishes: Schema.Number
 })
 

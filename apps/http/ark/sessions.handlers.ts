@@ -1,12 +1,20 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
+import { type Context, Effect } from "effect"
 import { SESSION_STATUSES } from "../../../core/signing/model.js"
 import { SessionService } from "../../../core/signing/service.js"
 import { RelaygateApi } from "../api.js"
 import { optionalJsonBody } from "../body.js"
-import { CompleteBody, FailBody } from "./sessions.js"
+import { CompleteBody, FailBody, type RespondBody } from "./sessions.js"
 import { arkInvalid, storeOutage } from "./unavailable.js"
 import { challengeView, sessionView } from "./views.js"
+
+/** POST /sessions/{id}/respond; the fast path serves the same handler (apps/http/fast-routes.ts). */
+export const respondHandler = (sessions: Context.Tag.Service<SessionService>) =>
+({ path, payload }: { readonly path: { readonly session_id: string }; readonly payload: typeof RespondBody.Type }) =>
+  sessions.respond(path.session_id, {
+    signature: payload.signature.replace(/^0x/, ""),
+    user_pubkey: payload.user_pubkey
+  }).pipe(Effect.map((s) => ({ ...sessionView(s), verified: true as const })), storeOutage)
 
 export const SessionsLive = HttpApiBuilder.group(RelaygateApi, "sessions", (handlers) =>
   Effect.gen(function*() {
@@ -16,11 +24,7 @@ export const SessionsLive = HttpApiBuilder.group(RelaygateApi, "sessions", (hand
       .handle("get", ({ path }) => sessions.get(path.session_id).pipe(Effect.map(sessionView), storeOutage))
       .handle("challenge", ({ path }) =>
         sessions.issueChallenge(path.session_id).pipe(Effect.map(({ session }) => challengeView(session)!), storeOutage))
-      .handle("respond", ({ path, payload }) =>
-        sessions.respond(path.session_id, {
-          signature: payload.signature.replace(/^0x/, ""),
-          user_pubkey: payload.user_pubkey
-        }).pipe(Effect.map((s) => ({ ...sessionView(s), verified: true as const })), storeOutage))
+      .handle("respond", respondHandler(sessions))
       .handle("complete", ({ path, request }) =>
         optionalJsonBody(request, CompleteBody, arkInvalid).pipe(
           Effect.flatMap((body) => sessions.complete(path.session_id, body.result_data ?? null)),

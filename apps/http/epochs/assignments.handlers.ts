@@ -1,5 +1,5 @@
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { type Context, Effect, Option } from "effect"
 import { EPOCH_HOURS } from "../../../core/epochs/clock.js"
 import { epochStatus } from "../../../core/epochs/model.js"
 import { EpochService, type EpochStats } from "../../../core/epochs/service.js"
@@ -57,13 +57,17 @@ const statsView = (s: EpochStats, settings: EpochsSettingsShape): typeof StatsVi
   }
 }
 
+/** GET /api/v1/zipcode-assignments/current; the fast path serves the same handler (apps/http/fast-routes.ts). */
+export const currentHandler = (epochs: Context.Tag.Service<EpochService>) =>
+({ urlParams }: { readonly urlParams: Parameters<typeof signedRequest>[0] }) =>
+  epochs.current(signedRequest(urlParams)).pipe(Effect.map(epochView), outage)
+
 export const AssignmentsLive = HttpApiBuilder.group(RelaygateApi, "epochs-assignments", (handlers) =>
   Effect.gen(function*() {
     const epochs = yield* EpochService
     const settings = yield* EpochsSettings
     return handlers
-      .handle("current", ({ urlParams }) =>
-        epochs.current(signedRequest(urlParams)).pipe(Effect.map(epochView), outage, withRateLimitHeaders))
+      .handle("current", (request) => currentHandler(epochs)(request).pipe(withRateLimitHeaders))
       .handle("epoch", ({ path, urlParams }) =>
         epochs.epoch({ ...signedRequest(urlParams), epochId: path.epochId }).pipe(
           Effect.map(({ epoch, status }) => epochHistoryView(epoch, status)),

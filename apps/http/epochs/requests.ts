@@ -67,7 +67,8 @@ export const validatorUploadRequest = (raw: Readonly<Record<string, unknown>>): 
   retentionDays: as<number | undefined>(numeric(raw["retentionDays"]))
 })
 
-const headersFor = (d: RateLimitDecision, now: number): Record<string, string> => ({
+/** X-RateLimit-* (and Retry-After on a refusal) for one limiter decision. */
+export const rateLimitHeadersFor = (d: RateLimitDecision, now: number): Record<string, string> => ({
   "x-ratelimit-limit": String(d.limit),
   "x-ratelimit-remaining": String(d.remaining),
   "x-ratelimit-reset": String(Math.ceil(d.resetAt / 1000)),
@@ -86,7 +87,7 @@ export const withRateLimitHeaders = <A, E, R>(effect: Effect.Effect<A, E, R>): E
       Effect.gen(function*() {
         const d = yield* Ref.get(decision)
         if (Option.isNone(d)) return response
-        return HttpServerResponse.setHeaders(response, headersFor(d.value, yield* Clock.currentTimeMillis))
+        return HttpServerResponse.setHeaders(response, rateLimitHeadersFor(d.value, yield* Clock.currentTimeMillis))
       })
     )
     yield* FiberRef.set(CurrentRateLimit, Option.none())

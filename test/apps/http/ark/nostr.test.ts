@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import * as nip59 from "nostr-tools/nip59"
-import { generateSecretKey, getPublicKey } from "nostr-tools/pure"
+import { finalizeEvent, generateSecretKey, getPublicKey } from "nostr-tools/pure"
 import { bytesToHex } from "../../../../core/shared/hex.js"
+import { eventually } from "../../../support/eventually.js"
 import { request, startApp } from "../../../support/http-app.js"
 import { startRelay } from "../../../support/nostr-relay.js"
 import { makeWallet } from "../../../support/nostr-wallet.js"
@@ -42,6 +43,15 @@ describe("the Nostr helper routes", () => {
         const r = yield* call("POST", path, {}, { "x-admin-key": ADMIN })
         expect([path, r.status, r.body.code]).toEqual([path, 404, "NOT_FOUND"])
       }
+      // An intent whose content was changed after signing: dropped, and counted under its reason.
+      const signed = finalizeEvent({ kind: 31510, created_at: Math.floor(Date.now() / 1000), tags: [["d", "a"], ["p", pubkey]], content: "{}" }, generateSecretKey())
+      yield* relay.inject({ ...signed, content: "{\"forged\":true}" })
+      const counted = yield* eventually(
+        call("GET", "/nostr/relays"),
+        (r) => r.body.relays[0].dropped.invalid_signature === 1,
+        "the forged intent counted"
+      )
+      expect(counted.body.relays[0]).toMatchObject({ invalid_events: 1, dropped: { inbox_full: 0, malformed: 0, duplicate: 0 } })
       const enc = yield* call("POST", "/nostr/test-encryption", { plaintext: "round trip ✓" })
       expect(enc.status).toBe(200)
       expect(enc.body).toMatchObject({ ok: true, algorithm: "nip44-v2", gateway_pubkey: pubkey, peer_decrypts: true, gateway_decrypts: true })

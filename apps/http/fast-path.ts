@@ -1,0 +1,238 @@
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { HttpApi, HttpServerResponse, UrlParams } from "@effect/platform"
+import { Cause, Clock, Context, Effect, Either, Exit, FiberRef, Layer, Option, Runtime, Schema } from "effect"
+import { CorsConfig, ServerConfig } from "../config.js"
+import { CurrentRateLimit } from "../../ports/rate-limiter.js"
+import { Metrics } from "../../ports/metrics.js"
+import { RelaygateApi } from "./api.js"
+import { pick } from "./error-bodies.js"
+import { rateLimitHeadersFor } from "./epochs/requests.js"
+import { jsonDeeperThan, readCapped, ServerGuard } from "./limits.js"
+import { moduleOfRoute } from "./modules.js"
+import { recordRequest, requestIdOf, routeOf } from "./observe.js"
+import { securityHeadersFor } from "./security.js"
+
+/*
+ * The hot signed routes answered straight from Node's request event, past the
+ * HttpApi router and middleware stack, whose fixed cost per request was two to
+ * three signature verifications (bench/README.md, rows 3–4). Same contract by
+ * construction: the route's own schemas decode the input, its own handler runs,
+ * its declared success and error schemas encode the answer with their statuses,
+ * and the same limits, headers, metrics and access log apply. Whatever the fast
+ * path would answer differently from the routes — CORS, a body that does not
+ * decode, a limit that refuses, a full in-flight bound — it hands back before
+ * any use case runs, with the body it read, and the routes answer as always.
+ */
+
+/** One route the fast path serves: its endpoint in RelaygateApi and the handler the group runs. */
+export interface FastRoute {
+  readonly group: string
+  readonly endpoint: string
+  readonly handle: (request: {
+    readonly path: never
+    readonly urlParams: never
+    readonly payload: never
+  }) => Effect.Effect<unknown, unknown>
+  /** Whether the group puts the limiter's X-RateLimit-* headers on its answers (epochs). */
+  readonly rateLimitHeaders: boolean
+}
+
+export class FastRoutes extends Context.Tag("relaygate/http/FastRoutes")<FastRoutes, ReadonlyArray<FastRoute>>() {}
+
+type Decoder = (input: unknown) => Either.Either<unknown, unknown>
+
+interface Compiled {
+  readonly route: FastRoute
+  readonly method: "GET" | "POST"
+  readonly template: string
+  readonly pattern: RegExp
+  readonly decodePath: Option.Option<Decoder>
+  readonly decodeUrlParams: Option.Option<Decoder>
+  readonly decodePayload: Option.Option<Decoder>
+  readonly success: { readonly status: number; readonly encode: (a: unknown) => unknown }
+  /** Each declared error status with its schema, as the router encodes failures. */
+  readonly errors: ReadonlyArray<{ readonly status: number; readonly is: (u: unknown) => boolean; readonly encode: (e: unknown) => unknown }>
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+
+const compile = (route: FastRoute): Compiled => {
+  let found: Compiled | undefined
+  HttpApi.reflect(RelaygateApi, {
+    onGroup: () => {},
+    onEndpoint: ({ endpoint, errors, group, successes }) => {
+      if (group.identifier !== route.group || endpoint.name !== route.endpoint) return
+      if (endpoint.method !== "GET" && endpoint.method !== "POST") throw new Error(`fast path: ${endpoint.method} is not served`)
+      const [status, success] = [...successes][0] ?? [200, { ast: Option.none() }]
+      // The endpoint's schemas are typed for its handler; here only unknown goes in and out.
+      const decoder = (schema: Option.Option<unknown>): Option.Option<Decoder> =>
+        Option.map(schema, (s) => Schema.decodeUnknownEither(s as Schema.Schema<unknown, unknown>))
+      found = {
+        route,
+        method: endpoint.method,
+        template: endpoint.path,
+        pattern: new RegExp(`^${endpoint.path.split("/").map((seg) => (seg.startsWith(":") ? `(?<${seg.slice(1)}>[^/]+)` : escape(seg))).join("/")}/?$`),
+        decodePath: decoder(endpoint.pathSchema),
+        decodeUrlParams: decoder(endpoint.urlParamsSchema),
+        decodePayload: decoder(endpoint.payloadSchema),
+        success: {
+          status,
+          encode: Option.match(success.ast, { onNone: () => () => undefined, onSome: (ast) => Schema.encodeSync(Schema.make(ast)) })
+        },
+        errors: [...errors].flatMap(([status, { ast }]) =>
+          Option.match(ast, {
+            onNone: () => [],
+            onSome: (a) => [{ status, is: Schema.is(Schema.make(a)), encode: Schema.encodeSync(Schema.make(a)) }]
+          })
+        )
+      }
+    }
+  })
+  if (found === undefined) throw new Error(`fast path: no endpoint ${route.group}.${route.endpoint} in RelaygateApi`)
+  return found
+}
+
+const isJson = (contentType: string | undefined) => contentType !== undefined && /^application\/json\s*(?:;|$)/i.test(contentType)
+
+/** Path parameters as the router hands them over (percent-decoded), or None when one does not decode. */
+const pathParams = (groups: Record<string, string> | undefined): Option.Option<Record<string, string>> => {
+  const out: Record<string, string> = {}
+  try {
+    for (const [k, v] of Object.entries(groups ?? {})) out[k] = decodeURIComponent(v)
+  } catch {
+    return Option.none()
+  }
+  return Option.some(out)
+}
+
+/** What the fast path does with a request it took: answer it, or give it back to the routes. */
+type Outcome =
+  | { readonly _tag: "Answer"; readonly response: HttpServerResponse.HttpServerResponse }
+  | { readonly _tag: "HandOver"; readonly body?: string }
+
+const handOver = (body?: string): Outcome => (body === undefined ? { _tag: "HandOver" } : { _tag: "HandOver", body })
+
+const write = (res: ServerResponse, response: HttpServerResponse.HttpServerResponse) => {
+  const body = response.body._tag === "Uint8Array" ? response.body : undefined
+  const headers: Record<string, string> = { ...response.headers }
+  if (body !== undefined) {
+    headers["content-type"] = body.contentType
+    headers["content-length"] = String(body.body.length)
+  }
+  res.writeHead(response.status, headers)
+  res.end(body?.body)
+}
+
+export const make = Effect.gen(function*() {
+  const guard = yield* ServerGuard
+  const routes = (yield* FastRoutes).map(compile)
+  const { modules } = yield* ServerConfig
+  const cors = Option.isSome(yield* CorsConfig)
+  const runtime = yield* Effect.runtime<Metrics>()
+  const { limits } = guard
+  let served = 0
+
+  const answer = (c: Compiled, req: IncomingMessage, params: Record<string, string>, query: string) =>
+    Effect.gen(function*() {
+      let text: string | undefined
+      let payload: unknown
+      if (c.method === "POST") {
+        const body = yield* readCapped(req, limits.maxBodyBytes)
+        if (body === "too large" || body === "unreadable") return handOver()
+        text = body
+        if (jsonDeeperThan(text, limits.maxJsonDepth)) return handOver(text)
+        try {
+          payload = JSON.parse(text)
+        } catch {
+          return handOver(text)
+        }
+      }
+      const run = (decode: Option.Option<Decoder>, input: () => unknown): Either.Either<unknown, unknown> =>
+        Option.isSome(decode) ? decode.value(input()) : Either.right(undefined)
+      const decoded = {
+        path: run(c.decodePath, () => params),
+        urlParams: run(c.decodeUrlParams, () => UrlParams.toRecord(UrlParams.fromInput(new URLSearchParams(query)))),
+        payload: run(c.decodePayload, () => payload)
+      }
+      if (Either.isLeft(decoded.path) || Either.isLeft(decoded.urlParams) || Either.isLeft(decoded.payload)) return handOver(text)
+
+      served++
+      if (c.route.rateLimitHeaders) yield* FiberRef.set(CurrentRateLimit, Option.none())
+      const exit = yield* Effect.exit(c.route.handle({
+        path: decoded.path.right as never,
+        urlParams: decoded.urlParams.right as never,
+        payload: decoded.payload.right as never
+      }))
+      const response = yield* render(c, req, exit)
+      if (!c.route.rateLimitHeaders) return { _tag: "Answer", response } satisfies Outcome
+      const decision = yield* FiberRef.get(CurrentRateLimit)
+      if (Option.isNone(decision)) return { _tag: "Answer", response } satisfies Outcome
+      const now = yield* Clock.currentTimeMillis
+      return { _tag: "Answer", response: HttpServerResponse.setHeaders(response, rateLimitHeadersFor(decision.value, now)) } satisfies Outcome
+    })
+
+  /** The router's answer for the handler's exit: the success or declared error through its schema, else the module's 500. */
+  const render = (c: Compiled, req: IncomingMessage, exit: Exit.Exit<unknown, unknown>) =>
+    Effect.gen(function*() {
+      const bodies = pick(guard.modules, c.template)
+      if (Exit.isSuccess(exit)) return HttpServerResponse.unsafeJson(c.success.encode(exit.value), { status: c.success.status })
+      if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
+      const failure = Cause.failureOption(exit.cause)
+      const declared = Option.isSome(failure) ? c.errors.find((e) => e.is(failure.value)) : undefined
+      if (declared !== undefined && Option.isSome(failure)) {
+        return HttpServerResponse.unsafeJson(declared.encode(failure.value), { status: declared.status })
+      }
+      yield* Effect.logError("unhandled failure", exit.cause).pipe(Effect.annotateLogs({ method: req.method ?? "", route: c.template }))
+      return bodies.internal()
+    })
+
+  const serve = (c: Compiled, req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>, query: string) =>
+    Effect.gen(function*() {
+      const t0 = performance.now()
+      const requestId = requestIdOf(req.headers["x-request-id"] as string | undefined)
+      const outcome = yield* guard.tryAdmit(answer(c, req, params, query).pipe(Effect.annotateLogs({ request_id: requestId })))
+      if (Option.isNone(outcome) || outcome.value._tag === "HandOver") {
+        return guard.handOver(req, res, Option.isSome(outcome) && outcome.value._tag === "HandOver" ? outcome.value.body : undefined)
+      }
+      let response = HttpServerResponse.setHeaders(outcome.value.response, { ...securityHeadersFor(path), "x-request-id": requestId })
+      if (guard.admission.draining) response = HttpServerResponse.setHeader(response, "connection", "close")
+      write(res, response)
+      yield* recordRequest({ requestId, method: c.method, path, route: routeOf(c.method, path), status: response.status, seconds: (performance.now() - t0) / 1000 })
+    })
+
+  /** Takes the request when a fast route serves it and nothing the general middleware answers itself applies. */
+  const take = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = req.url ?? "/"
+    const q = url.indexOf("?")
+    const path = q === -1 ? url : url.slice(0, q)
+    const c = routes.find((r) => r.method === req.method && r.pattern.test(path))
+    if (c === undefined) return false
+    const owner = moduleOfRoute(c.method, path)
+    if (owner !== undefined && !modules.has(owner)) return false
+    if (guard.admission.draining || guard.lagging() || guard.overCap(req.socket) || guard.overAtArrival(req)) return false
+    if (url.length > limits.maxUrlLength || (cors && req.headers.origin !== undefined) || req.headers.expect !== undefined) return false
+    const declared = req.headers["content-length"]
+    if (c.method === "POST") {
+      if (!isJson(req.headers["content-type"]) || req.headers["transfer-encoding"] !== undefined) return false
+      if (declared === undefined || !/^\d+$/.test(declared) || Number(declared) > limits.maxBodyBytes) return false
+    } else if ((declared !== undefined && declared !== "0") || req.headers["transfer-encoding"] !== undefined) return false
+    const params = pathParams(c.pattern.exec(path)?.groups)
+    if (Option.isNone(params)) return false
+    Runtime.runFork(runtime)(serve(c, req, res, path, params.value, q === -1 ? "" : url.slice(q + 1)).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.sync(() => {
+          if (!res.headersSent) write(res, pick(guard.modules, path).internal())
+        }).pipe(Effect.zipRight(Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("fast path failed", cause)))
+      )
+    ))
+    return true
+  }
+
+  guard.intercept(take)
+  return { served: () => served }
+})
+
+/** How many requests the fast path answered itself (tests check it serves what it should). */
+export class FastPath extends Context.Tag("relaygate/http/FastPath")<FastPath, { readonly served: () => number }>() {}
+
+export const layer = Layer.effect(FastPath, make)

@@ -27,13 +27,16 @@ export const make = (capacity: number = DEFAULT_CAPACITY) =>
 
     return EventBus.of({
       publish: <A, I>(topic: Topic<A, I>, event: A) =>
-        hub(topic.name).pipe(
-          Effect.flatMap((h) => PubSub.publish(h, event)),
-          Effect.asVoid,
-          // Publishing is on every ingest and clearing hot path; the call-site stack
-          // trace (a `new Error()` per event) would cost more than the publish.
-          Effect.withSpan("EventBus.publish", { attributes: { topic: topic.name }, captureStackTrace: false })
-        ),
+        // Publishing is on every ingest and clearing hot path. The span has no
+        // children (PubSub opens none), so `useSpan` records it as `withSpan`
+        // would without installing it as a parent, and without the call-site
+        // stack trace (a `new Error()` per event): both would cost more than the publish.
+        Effect.useSpan("EventBus.publish", { attributes: { topic: topic.name }, captureStackTrace: false }, () =>
+          Effect.suspend(() => {
+            const h = hubs.get(topic.name)
+            // Without a hub nobody has ever subscribed to the topic, so nobody can miss the event.
+            return h === undefined ? Effect.void : Effect.asVoid(PubSub.publish(h, event))
+          })),
       subscribe: <A, I>(topic: Topic<A, I>) =>
         hub(topic.name).pipe(
           Effect.flatMap((h) => PubSub.subscribe(h)),

@@ -4,7 +4,6 @@ import {
   type ChannelLink,
   type Packet,
   type PacketEvent,
-  packetId,
   type PacketKey,
   type PacketRoute,
   type PacketSlice,
@@ -38,82 +37,141 @@ const newestFirst = (a: Packet, b: Packet) =>
   (a.src_channel < b.src_channel ? -1 : a.src_channel > b.src_channel ? 1 : 0) || b.sequence - a.sequence
 
 /**
- * Ingestion calls observe, advance, heads and links for every tx. `Effect.fn`
- * and a span's call-site stack trace each cost a `new Error()`, about as much
- * CPU as parsing the event, and add nothing here: the span name already says
- * which store method ran.
+ * Ingestion calls observe for every packet event and advance for every block,
+ * inside its own span. These steps are synchronous and start no effect of
+ * their own, so `Effect.useSpan` records them as children of the caller's span
+ * just as `withSpan` would, without installing each as the parent of nothing
+ * (about a third of `withSpan`'s CPU); the call-site stack trace
+ * (`Effect.fn`'s `new Error()`) is left out for the same reason.
  */
-const noStack = { captureStackTrace: false } as const
+const step = <A>(name: string, f: () => A): Effect.Effect<A> =>
+  Effect.useSpan(name, { captureStackTrace: false }, () => Effect.sync(f))
 
 /**
  * In-process packet store. Every operation is one synchronous block over
  * plain maps, which the event loop never interleaves: `observe`'s read,
  * decision and write are atomic without a lock.
+ *
+ * Packets are kept by chain, then source channel, then sequence: a number
+ * key costs no string per packet. A route's packets are found through the
+ * chains (a handful) rather than through an index of their own.
  */
 export const make = Effect.sync(() => {
-  const packets = new Map<string, Packet>()
-  // A route holds one packet per chain that sent it, rarely more than one: an
-  // array costs a fraction of a Set's memory at that size.
-  const byRoute = new Map<string, Array<string>>()
+  const packets = new Map<string, Map<string, Map<number, Packet>>>()
   const parked = new Map<string, ReadonlyArray<PacketEvent>>()
   const links = new Map<string, ChannelLink>()
+  // Links by their channel end (port and channel, any chain): what a route's slice holds.
+  const linksByEnd = new Map<string, Array<ChannelLink>>()
   const cursors = new Map<string, number>()
   const heads = new Map<string, ChainHead>()
+  // Chain ids, ports, channels and denoms repeat across packets, but each
+  // parsed event brings its own copy of them. Their number is bounded by the
+  // chains, channels and assets seen, not by the packets.
+  const strings = new Map<string, string>()
+  const intern = (v: string): string => {
+    const known = strings.get(v)
+    if (known !== undefined) return known
+    strings.set(v, v)
+    return v
+  }
+
+  const lookup = (key: PacketKey): Packet | undefined => packets.get(key.chain_id)?.get(key.src_channel)?.get(key.sequence)
+
+  const everyPacket = function*(): Generator<Packet> {
+    for (const channels of packets.values()) {
+      for (const bySequence of channels.values()) yield* bySequence.values()
+    }
+  }
+
+  const onRoute = (route: PacketRoute): Array<Packet> => {
+    const found: Array<Packet> = []
+    for (const channels of packets.values()) {
+      const p = channels.get(route.src_channel)?.get(route.sequence)
+      if (p !== undefined && p.src_port === route.src_port && p.dst_port === route.dst_port && p.dst_channel === route.dst_channel) {
+        found.push(p)
+      }
+    }
+    return found
+  }
+
+  const compact = (p: Packet): Packet => ({
+    ...p,
+    chain_id: intern(p.chain_id),
+    src_port: intern(p.src_port),
+    src_channel: intern(p.src_channel),
+    dst_port: intern(p.dst_port),
+    dst_channel: intern(p.dst_channel),
+    data: p.data === null ? null : { ...p.data, denom: intern(p.data.denom) },
+    sent: { ...p.sent, chain_id: intern(p.sent.chain_id) }
+  })
+
+  const put = (p: Packet) => {
+    let channels = packets.get(p.chain_id)
+    if (channels === undefined) packets.set(p.chain_id, channels = new Map())
+    let bySequence = channels.get(p.src_channel)
+    if (bySequence === undefined) channels.set(p.src_channel, bySequence = new Map())
+    // A packet's fields never change after its send_packet, only its sightings do.
+    const existing = bySequence.get(p.sequence)
+    bySequence.set(p.sequence, existing === undefined ? compact(p) : p)
+  }
 
   const write = (route: string, w: SliceWrite) => {
-    for (const p of w.put) {
-      const id = packetId(p)
-      packets.set(id, p)
-      const ids = byRoute.get(route)
-      if (ids === undefined) byRoute.set(route, [id])
-      else if (!ids.includes(id)) ids.push(id)
-    }
+    for (const p of w.put) put(p)
     if (w.parked.length === 0) parked.delete(route)
     else parked.set(route, w.parked)
-    for (const l of w.links) links.set(linkKeyOf(l), l)
+    for (const l of w.links) {
+      const key = linkKeyOf(l)
+      const end = `${l.port_id}/${l.channel_id}`
+      const known = links.get(key)
+      links.set(key, l)
+      const atEnd = linksByEnd.get(end)
+      if (atEnd === undefined) linksByEnd.set(end, [l])
+      else if (known === undefined) atEnd.push(l)
+      else atEnd[atEnd.indexOf(known)] = l
+    }
   }
 
   return PacketStore.of({
     observe: <A>(route: PacketRoute, decide: (slice: PacketSlice) => readonly [SliceWrite, A]) =>
-      Effect.sync(() => {
+      step("PacketStore.observe", () => {
         const key = routeKey(route)
         const slice: PacketSlice = {
-          packets: Array.from(byRoute.get(key) ?? [], (id) => packets.get(id)!),
+          packets: onRoute(route),
           parked: parked.get(key) ?? [],
-          links: Array.from(links.values()).filter((l) => l.port_id === route.src_port && l.channel_id === route.src_channel)
+          links: linksByEnd.get(`${route.src_port}/${route.src_channel}`)?.slice() ?? []
         }
         const [w, a] = decide(slice)
         write(key, w)
         return a
-      }).pipe(Effect.withSpan("PacketStore.observe", noStack)),
+      }),
     get: Effect.fn("PacketStore.get")(function*(key: PacketKey) {
-      return Option.fromNullable(packets.get(packetId(key)))
+      return Option.fromNullable(lookup(key))
     }),
     list: Effect.fn("PacketStore.list")(function*(query: PacketQuery) {
-      const all = Array.from(packets.values()).filter(matches(query)).sort(newestFirst)
+      const found = Array.from(everyPacket()).filter(matches(query)).sort(newestFirst)
       const from = query.offset ?? 0
-      return query.limit === undefined ? all.slice(from) : all.slice(from, from + query.limit)
+      return query.limit === undefined ? found.slice(from) : found.slice(from, from + query.limit)
     }),
     duplicateHashes: Effect.fn("PacketStore.duplicateHashes")(function*() {
       const counts = new Map<string, number>()
-      for (const p of packets.values()) counts.set(p.data_hash, (counts.get(p.data_hash) ?? 0) + 1)
+      for (const p of everyPacket()) counts.set(p.data_hash, (counts.get(p.data_hash) ?? 0) + 1)
       return Array.from(counts, ([data_hash, count]) => ({ data_hash, count }))
         .filter((d) => d.count > 1)
         .sort((a, b) => b.count - a.count || (a.data_hash < b.data_hash ? -1 : 1))
     }),
-    links: () => Effect.sync(() => Array.from(links.values())).pipe(Effect.withSpan("PacketStore.links", noStack)),
+    links: () => step("PacketStore.links", () => Array.from(links.values())),
     cursor: Effect.fn("PacketStore.cursor")(function*(chainId: string) {
       return Option.fromNullable(cursors.get(chainId))
     }),
     advance: (chainId: string, progress: { readonly cursor?: number | undefined; readonly head?: ChainHead | undefined }) =>
-      Effect.sync(() => {
+      step("PacketStore.advance", () => {
         if (progress.cursor !== undefined && progress.cursor > (cursors.get(chainId) ?? -1)) {
           cursors.set(chainId, progress.cursor)
         }
         const head = progress.head
         if (head !== undefined && head.height >= (heads.get(chainId)?.height ?? -1)) heads.set(chainId, head)
-      }).pipe(Effect.withSpan("PacketStore.advance", noStack)),
-    heads: () => Effect.sync(() => Array.from(heads.values())).pipe(Effect.withSpan("PacketStore.heads", noStack)),
+      }),
+    heads: () => step("PacketStore.heads", () => Array.from(heads.values())),
     pruneParked: Effect.fn("PacketStore.pruneParked")(function*(before: number) {
       let dropped = 0
       for (const [route, events] of parked) {

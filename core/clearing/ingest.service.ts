@@ -3,9 +3,9 @@ import type { StoreUnavailable } from "../shared/errors.js"
 import { ChainEvents, ChainEventsUnavailable } from "../../ports/chain-events.js"
 import { EventBus } from "../../ports/event-bus.js"
 import { PacketStore } from "../../ports/packet-store.js"
-import { classify, linksMap } from "./classification.machine.js"
+import { classify, destinationOf, linkKey } from "./classification.machine.js"
 import { applyEvent, type PacketChange, parseTx, routeOf } from "./events.js"
-import { type ChainTx, packetId, type PacketUpdate, PacketUpdateTopic } from "./model.js"
+import { type ChainHead, type ChainTx, packetId, type PacketUpdate, PacketUpdateTopic } from "./model.js"
 
 export interface IngestSettings {
   /** Blocks to backfill the first time a chain is followed (no cursor stored yet). */
@@ -60,42 +60,61 @@ const updateOf = (c: PacketChange, status: PacketUpdate["status"]): PacketUpdate
   timestamp: c.at.time
 })
 
+const noHeights: ReadonlyMap<string, number> = new Map()
+
+const publishFailed = (e: { readonly message: string }) => Effect.logWarning("packet_update not published", e.message)
+
 export const make = Effect.gen(function*() {
   const store = yield* PacketStore
   const chainEvents = yield* ChainEvents
   const bus = yield* EventBus
   const settings = yield* Effect.serviceOption(IngestConfig).pipe(Effect.map(Option.getOrElse(() => defaultIngestSettings)))
 
-  const publish = (changes: ReadonlyArray<PacketChange>, now: number) =>
-    Effect.gen(function*() {
-      if (changes.length === 0) return
-      const heads = new Map((yield* store.heads()).map((h) => [h.chain_id, h.height]))
-      const links = linksMap(yield* store.links())
-      for (const c of changes) {
-        const status = classify(c.packet, { now, heights: heads, links }).status
-        // The bus is a fast path; a failed publish must not stop ingestion.
-        yield* bus.publish(PacketUpdateTopic, updateOf(c, status)).pipe(
-          Effect.catchAll((e) => Effect.logWarning("packet_update not published", e.message))
-        )
-      }
-    })
+  // The head each chain's txs last moved the store to.
+  const advanced = new Map<string, ChainHead>()
 
   // Runs per committed tx: a plain span without a call-site stack trace, as
   // `Effect.fn` and the trace each cost a `new Error()` (row 7 of bench/).
-  const applyTx = (tx: ChainTx) => Effect.gen(function*() {
-    const parsed = parseTx(tx)
-    for (const p of parsed.problems) yield* Effect.logWarning("unreadable packet event", p)
-    const changes: Array<PacketChange> = []
-    for (const ev of parsed.events) {
-      changes.push(...(yield* store.observe(routeOf(ev), (slice) => {
-        const outcome = applyEvent(slice, ev)
-        return [outcome.write, outcome.changes] as const
-      })))
-    }
-    yield* store.advance(tx.chain_id, { head: { chain_id: tx.chain_id, height: tx.height, time: tx.time } })
-    yield* publish(changes, yield* Clock.currentTimeMillis)
-    return changes as ReadonlyArray<PacketChange>
-  }).pipe(Effect.withSpan("PacketIngest.applyTx", { captureStackTrace: false }))
+  const applyTx = (tx: ChainTx) =>
+    Effect.gen(function*() {
+      const parsed = parseTx(tx)
+      for (const p of parsed.problems) yield* Effect.logWarning("unreadable packet event", p)
+      const changes: Array<PacketChange> = []
+      // The links classification needs are those of the changed packets' source
+      // ends: each route's slice holds them and the writes add to them, so there
+      // is no need to read every link the store knows.
+      const links = new Map<string, string>()
+      for (const ev of parsed.events) {
+        const changed = yield* store.observe(routeOf(ev), (slice) => {
+          const outcome = applyEvent(slice, ev)
+          for (const l of slice.links) links.set(linkKey(l.chain_id, l.port_id, l.channel_id), l.counterparty_chain_id)
+          for (const l of outcome.write.links) links.set(linkKey(l.chain_id, l.port_id, l.channel_id), l.counterparty_chain_id)
+          return [outcome.write, outcome.changes] as const
+        })
+        for (const c of changed) changes.push(c)
+      }
+      const last = advanced.get(tx.chain_id)
+      // Heads only move forward, so the block this service has already moved
+      // the head to (or past) needs no second write; a block holds many txs.
+      if (last === undefined || tx.height > last.height || (tx.height === last.height && tx.time !== last.time)) {
+        const head = { chain_id: tx.chain_id, height: tx.height, time: tx.time }
+        yield* store.advance(tx.chain_id, { head })
+        advanced.set(tx.chain_id, head)
+      }
+      if (changes.length === 0) return changes
+      const now = yield* Clock.currentTimeMillis
+      // Heights matter only to a packet with a timeout height and a known
+      // destination; most transfers time out by timestamp alone.
+      const heights = changes.some((c) => c.packet.timeout_height !== null && destinationOf(c.packet, links) !== null)
+        ? new Map((yield* store.heads()).map((h) => [h.chain_id, h.height]))
+        : noHeights
+      for (const c of changes) {
+        const status = classify(c.packet, { now, heights, links }).status
+        // The bus is a fast path; a failed publish must not stop ingestion.
+        yield* bus.publish(PacketUpdateTopic, updateOf(c, status)).pipe(Effect.catchAll(publishFailed))
+      }
+      return changes as ReadonlyArray<PacketChange>
+    }).pipe(Effect.withSpan("PacketIngest.applyTx", { captureStackTrace: false }))
 
   const followOnce = Effect.fn("PacketIngest.followOnce")(function*(chainId: string) {
     yield* Effect.scoped(Effect.gen(function*() {

@@ -51,6 +51,21 @@ export const packetStoreContract = (name: string, layer: Layer.Layer<PacketStore
         expect(yield* store.links()).toContainEqual(after.links[0])
       })))
 
+    it.effect("keeps packets sent over the same route by different chains apart", () =>
+      run(Effect.gen(function*() {
+        const store = yield* PacketStore
+        const r = route()
+        yield* observeTx(tx("osmosis-1", 7, [sendEvent(r, { data: transferData({ sender: "osmo1carol" }) })]))
+        yield* observeTx(tx("cosmoshub-4", 8, [sendEvent(r, { data: transferData({ sender: "cosmos1dave" }) })]))
+        const slice = yield* store.observe(r, (s) => [{ put: [], parked: s.parked, links: [] }, s] as const)
+        expect(slice.packets.map((p) => p.chain_id).sort()).toEqual(["cosmoshub-4", "osmosis-1"])
+        const key = { src_channel: r.src_channel, sequence: r.sequence }
+        expect(Option.getOrThrow(yield* store.get({ chain_id: "osmosis-1", ...key })).data?.sender).toBe("osmo1carol")
+        expect(Option.getOrThrow(yield* store.get({ chain_id: "cosmoshub-4", ...key })).data?.sender).toBe("cosmos1dave")
+        const other = yield* store.observe({ ...r, dst_channel: "channel-999999" }, (s) => [{ put: [], parked: s.parked, links: [] }, s] as const)
+        expect(other.packets).toEqual([])
+      })))
+
     it.effect("concurrent observations of one route are serialized", () =>
       run(Effect.gen(function*() {
         const store = yield* PacketStore

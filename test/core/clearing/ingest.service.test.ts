@@ -78,4 +78,34 @@ describe("packet ingestion", () => {
       }),
       clearingWorld()
     ))
+
+  it.scoped("publishes a packet as expired once its destination, learned on the channel, reaches the timeout height", () =>
+    Effect.provide(
+      Effect.gen(function*() {
+        const chains = yield* SimulatedChains
+        const ingest = yield* PacketIngest
+        const updates = yield* (yield* EventBus).subscribe(PacketUpdateTopic)
+        const a = route()
+        const [sentA] = yield* chains.commit("osmosis-1", [[sendEvent(a)]])
+        const [recvA] = yield* chains.commit("noble-1", [[recvEvent(a)]])
+        const noble = (yield* chains.head("noble-1")).height
+        // Same channel as `a`: the recv above tells where they go.
+        const passed = route()
+        const ahead = route()
+        const later = yield* chains.commit("osmosis-1", [
+          [sendEvent(passed, { timeout_height: `1-${noble}` })],
+          [sendEvent(ahead, { timeout_height: `1-${noble + 1}` })]
+        ])
+        for (const t of [sentA!, recvA!, ...later]) yield* ingest.applyTx(t)
+
+        const got = Chunk.toReadonlyArray(yield* Stream.runCollect(Stream.take(updates, 4)))
+        expect(got.map((u) => [u.sequence, u.event, u.status, u.dst_chain_id])).toEqual([
+          [a.sequence, "sent", "pending", null],
+          [a.sequence, "received", "delivered", "noble-1"],
+          [passed.sequence, "sent", "expired", "noble-1"],
+          [ahead.sequence, "sent", "pending", "noble-1"]
+        ])
+      }),
+      clearingWorld()
+    ))
 })

@@ -1,4 +1,4 @@
-import { Clock, Effect, Layer, Ref } from "effect"
+import { Clock, Effect, Layer } from "effect"
 import { ReplayGuard } from "../../ports/replay-guard.js"
 
 /**
@@ -6,28 +6,27 @@ import { ReplayGuard } from "../../ports/replay-guard.js"
  * doubled since the last purge (amortized O(1) per claim), so memory stays
  * proportional to the keys still live.
  */
-export const makeInspectable = Effect.gen(function*() {
-  const ref = yield* Ref.make({ expiries: new Map<string, number>(), purgeAt: 1024 })
-
-  const purge = (state: { expiries: Map<string, number>; purgeAt: number }, now: number) => {
-    for (const [k, expiresAt] of state.expiries) if (expiresAt <= now) state.expiries.delete(k)
-    state.purgeAt = Math.max(1024, state.expiries.size * 2)
-  }
+export const makeInspectable = Effect.sync(() => {
+  const expiries = new Map<string, number>()
+  let purgeAt = 1024
 
   const guard = ReplayGuard.of({
     claim: Effect.fn("ReplayGuard.claim")(function*(key: string, ttlMs: number) {
       const now = yield* Clock.currentTimeMillis
-      return yield* Ref.modify(ref, (state) => {
-        if (state.expiries.size >= state.purgeAt) purge(state, now)
-        const expiresAt = state.expiries.get(key)
-        if (expiresAt !== undefined && expiresAt > now) return [false, state] as const
-        state.expiries.set(key, now + ttlMs)
-        return [true, state] as const
-      })
+      // Nothing below yields, so no other fiber runs before the return: the claim is atomic
+      // without a Ref.
+      if (expiries.size >= purgeAt) {
+        for (const [k, expiresAt] of expiries) if (expiresAt <= now) expiries.delete(k)
+        purgeAt = Math.max(1024, expiries.size * 2)
+      }
+      const expiresAt = expiries.get(key)
+      if (expiresAt !== undefined && expiresAt > now) return false
+      expiries.set(key, now + ttlMs)
+      return true
     })
   })
   /** Entries held right now, expired or not: what the memory bound is about. */
-  const size = Ref.get(ref).pipe(Effect.map((s) => s.expiries.size))
+  const size = Effect.sync(() => expiries.size)
   return { guard, size }
 })
 

@@ -14,6 +14,7 @@ import { row } from "../harness.js"
 
 const VERIFIED = 600
 const REJECTED = 6_000
+const WARM_UP = 1_000
 
 /** The gate every signed epochs route goes through, on the memory adapters and the fast verifier. */
 const auth = makeEpochAuth.pipe(
@@ -54,6 +55,7 @@ export const rejections = Effect.gen(function*() {
   const message = new TextEncoder().encode(Commitments.currentAssignment(timestamp))
   const sign = () => bytesToHex(sr25519Sign(pair.slice(64), pair.slice(0, 64), message))
   const signed = Array.from({ length: VERIFIED }, sign)
+  const warmUpSigned = Array.from({ length: WARM_UP }, sign)
   // Refused requests carry well-formed, distinct signatures too: only the check that refuses them differs.
   const unsigned = Array.from({ length: REJECTED }, () => bytesToHex(randomBytes(64)))
 
@@ -67,7 +69,14 @@ export const rejections = Effect.gen(function*() {
     })
   const unlimited: RateLimitRule = { limit: 1_000_000_000, windowMs: 60_000 }
   const exhausted: RateLimitRule = { limit: 1, windowMs: 3_600_000 }
-  yield* Effect.either(call(unsigned[0]!, timestamp, exhausted, "limited"))
+  // Not counted: the first calls through the gate run before V8 has optimised it (about a thousand
+  // of them here). The verified side, measured first and over a tenth of the calls, used to absorb
+  // most of that warm-up alone: its first half cost twice its second.
+  for (const s of warmUpSigned) yield* call(s, timestamp, unlimited, "open").pipe(Effect.orDie)
+  for (const s of unsigned.slice(0, WARM_UP)) {
+    yield* Effect.either(call(s, timestamp - 600, unlimited, "open"))
+    yield* Effect.either(call(s, timestamp, exhausted, "limited"))
+  }
 
   const rounds = 2
   let verified = 0

@@ -1,7 +1,7 @@
 import { Either, Option } from "effect"
-import { bytesToHex, hexToBytes } from "../shared/hex.js"
+import { hexToBytes } from "../shared/hex.js"
 import type { Millis } from "../shared/time.js"
-import { StaleTimestamp } from "./errors.js"
+import { StaleTimestamp, withoutStack } from "./errors.js"
 import { decodeSs58 } from "./ss58.js"
 
 /** Unix seconds accepted in signed requests (spec "Timestamp Validation"). */
@@ -41,12 +41,15 @@ export const ss58Messages = (field: string, value: unknown): ReadonlyArray<strin
   return Either.isLeft(decodeSs58(value)) ? [`${field} must be a valid SS58 address (network prefix 42)`] : []
 }
 
+const isTimestamp = (value: unknown): value is number =>
+  typeof value === "number" && Number.isInteger(value) && value >= TIMESTAMP_MIN && value <= TIMESTAMP_MAX
+
 export const timestampMessages = (field: string, value: unknown): ReadonlyArray<string> => {
+  if (isTimestamp(value)) return []
   if (typeof value !== "number" || !Number.isFinite(value)) return [`${field} must be a number conforming to the specified constraints`]
   if (!Number.isInteger(value)) return [`${field} must be an integer number`]
   if (value < TIMESTAMP_MIN) return [`${field} must not be less than ${TIMESTAMP_MIN}`]
-  if (value > TIMESTAMP_MAX) return [`${field} must not be greater than ${TIMESTAMP_MAX}`]
-  return []
+  return [`${field} must not be greater than ${TIMESTAMP_MAX}`]
 }
 
 export const signatureMessages = (value: unknown): ReadonlyArray<string> => {
@@ -60,19 +63,23 @@ export const signatureMessages = (value: unknown): ReadonlyArray<string> => {
  * the three fields, or the decoded parts.
  */
 export const parseSignedRequest = (req: SignedRequest): Either.Either<SignedParts, ReadonlyArray<string>> => {
-  const messages = [
-    ...ss58Messages("hotkey", req.hotkey),
-    ...signatureMessages(req.signature),
-    ...timestampMessages("timestamp", req.timestamp)
-  ]
-  if (messages.length > 0) return Either.left(messages)
-  const publicKey = Either.getOrThrow(decodeSs58(req.hotkey))
-  const signature = Option.getOrThrow(parseSignature(req.signature))
+  // Every signed request comes through here, refused or not: a well-formed one is decoded in one
+  // pass, and the messages are only worked out for a malformed one.
+  const publicKey = typeof req.hotkey === "string" ? decodeSs58(req.hotkey) : undefined
+  const signature = typeof req.signature === "string" ? SIGNATURE_HEX.exec(req.signature) : null
+  if (publicKey === undefined || Either.isLeft(publicKey) || signature === null || !isTimestamp(req.timestamp)) {
+    return Either.left([
+      ...ss58Messages("hotkey", req.hotkey),
+      ...signatureMessages(req.signature),
+      ...timestampMessages("timestamp", req.timestamp)
+    ])
+  }
+  const signatureHex = signature[1]!.toLowerCase()
   return Either.right({
     hotkey: req.hotkey,
-    publicKey,
-    signature,
-    signatureHex: bytesToHex(signature),
+    publicKey: publicKey.right,
+    signature: hexToBytes(signatureHex),
+    signatureHex,
     timestamp: req.timestamp
   })
 }
@@ -81,7 +88,9 @@ export const parseSignedRequest = (req: SignedRequest): Either.Either<SignedPart
 export const checkFreshness = (timestamp: number, now: Millis): Either.Either<void, StaleTimestamp> =>
   Math.abs(now - timestamp * 1000) <= MAX_SKEW_MS
     ? Either.void
-    : Either.left(new StaleTimestamp({ timestamp, serverTime: Math.floor(now / 1000), maxSkewSeconds: MAX_SKEW_MS / 1000 }))
+    : Either.left(withoutStack(() =>
+      new StaleTimestamp({ timestamp, serverTime: Math.floor(now / 1000), maxSkewSeconds: MAX_SKEW_MS / 1000 }, true)
+    ))
 
 /**
  * How long a replay-guard entry must live: until the timestamp stops being

@@ -1,5 +1,21 @@
 import { Schema } from "effect"
 
+/**
+ * Build an error without a call-site stack, for the refusals of the signed-request gate: clients
+ * cause them at will, the edge answers with the error's fields and never shows a stack, and Effect
+ * annotates the failure with its span instead. The stack (frames of the fiber runtime, not of the
+ * caller) was two thirds of the cost of building the error (bench row 5).
+ */
+export const withoutStack = <E>(build: () => E): E => {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return build()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
+}
+
 /** Malformed input: one message per failed field, in the wording clients already parse. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
   messages: Schema.Array(Schema.String)

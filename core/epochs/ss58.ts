@@ -20,12 +20,7 @@ const checksum = (payload: Uint8Array): Uint8Array => {
 /** Why an address was rejected; the wording ends up in 400 messages. */
 export type Ss58Problem = "not base58" | "wrong length" | "wrong network prefix" | "bad checksum"
 
-/**
- * Decode an SS58 account address (prefix 42, 32-byte public key). Pure and
- * total: `@polkadot/util-crypto`'s `decodeAddress` throws on bad input and also
- * accepts hex public keys, which we do not want for hotkeys.
- */
-export const decodeSs58 = (address: string): Either.Either<Uint8Array, Ss58Problem> => {
+const decode = (address: string): Either.Either<Uint8Array, Ss58Problem> => {
   let decoded: Uint8Array
   try {
     decoded = base58.decode(address)
@@ -39,7 +34,32 @@ export const decodeSs58 = (address: string): Either.Either<Uint8Array, Ss58Probl
   return Either.right(decoded.slice(1, 33))
 }
 
-export const isSs58Address = (address: string): boolean => Either.isRight(decodeSs58(address))
+// Every signed request decodes its hotkey (and the permissive metagraph decodes it again), and
+// base58 plus the blake2b checksum was a large share of what a refused request costs (bench row 5).
+// Hotkeys are a small set (256 neurons), so valid addresses are remembered. Only valid ones: they
+// are all 47–48 characters, so the cache's memory is bounded by its entry count; any string a
+// client sends could be an invalid one. Oldest entries go first (Map keeps insertion order).
+const DECODED_CACHE_SIZE = 4096
+const decodedKeys = new Map<string, Uint8Array>()
+
+/**
+ * Decode an SS58 account address (prefix 42, 32-byte public key). Pure and
+ * total: `@polkadot/util-crypto`'s `decodeAddress` throws on bad input and also
+ * accepts hex public keys, which we do not want for hotkeys.
+ */
+export const decodeSs58 = (address: string): Either.Either<Uint8Array, Ss58Problem> => {
+  const known = decodedKeys.get(address)
+  // A copy: the caller may write to its key without corrupting the cache.
+  if (known !== undefined) return Either.right(known.slice())
+  const result = decode(address)
+  if (Either.isRight(result)) {
+    if (decodedKeys.size >= DECODED_CACHE_SIZE) decodedKeys.delete(decodedKeys.keys().next().value!)
+    decodedKeys.set(address, result.right.slice())
+  }
+  return result
+}
+
+export const isSs58Address = (address: string): boolean => decodedKeys.has(address) || Either.isRight(decodeSs58(address))
 
 /** Encode a 32-byte public key as a prefix-42 SS58 address. */
 export const encodeSs58 = (publicKey: Uint8Array): string => {

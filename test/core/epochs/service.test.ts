@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { KeyringPair } from "@polkadot/keyring/types"
-import { Effect, FiberRef, Layer, Option, Redacted, TestClock } from "effect"
+import { Cause, Effect, Exit, FiberRef, Layer, Option, Redacted, TestClock, Tracer } from "effect"
 import * as Wasm from "../../../adapters/crypto/sr25519-wasm.js"
 import * as Zipcodes from "../../../adapters/file/zipcodes.js"
 import * as MemoryStore from "../../../adapters/memory/epoch-store.js"
@@ -94,6 +94,50 @@ const slowStore = Layer.effect(
       claim: (e) => Effect.tap(s.claim(e), (r) => Effect.sync(() => claims.push(r.created)))
     }))
 )
+
+/** Spans as a tracing backend would receive them: name, parent and, once ended, the failure if any. */
+const recordSpans = () => {
+  const spans: Array<{ name: string; spanId: string; parentId: string | undefined; ended: boolean; failure: unknown }> = []
+  const tracer = Tracer.make({
+    span: (name, parent, context, links, startTime, kind) => {
+      const record = {
+        name,
+        spanId: `span-${spans.length}`,
+        parentId: Option.isSome(parent) ? parent.value.spanId : undefined,
+        ended: false,
+        failure: undefined as unknown
+      }
+      spans.push(record)
+      const attributes = new Map<string, unknown>()
+      let status: Tracer.SpanStatus = { _tag: "Started", startTime }
+      return {
+        _tag: "Span",
+        name,
+        spanId: record.spanId,
+        traceId: "trace",
+        parent,
+        context,
+        links,
+        sampled: true,
+        kind,
+        attributes,
+        get status() {
+          return status
+        },
+        end: (endTime, exit) => {
+          status = { _tag: "Ended", startTime, endTime, exit }
+          record.ended = true
+          record.failure = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+        },
+        attribute: (key, value) => void attributes.set(key, value),
+        event: () => undefined,
+        addLinks: () => undefined
+      }
+    },
+    context: (f) => f()
+  })
+  return { spans, tracer }
+}
 
 const nowSeconds = Effect.map(TestClock.currentTimeMillis, (ms) => Math.floor(ms / 1000))
 
@@ -267,6 +311,55 @@ describe("signed-request gate", () => {
       yield* current(miner2)
       yield* TestClock.adjust(60_000)
       yield* current(miner)
+    })))
+
+  it.effect("past its limit a hotkey is refused by the gate alone until the window ends, with the limiter's decision", () =>
+    run(Effect.gen(function*() {
+      for (let i = 0; i < 10; i++) yield* current(miner)
+      expect(yield* current(miner).pipe(Effect.flip)).toMatchObject({ _tag: "RateLimited", retryAfterSeconds: 60 })
+      calls.length = 0
+      yield* TestClock.adjust(30_000)
+      const again = yield* current(miner).pipe(Effect.flip)
+      // No port asked: on Redis, a client hammering past its limit costs no round trip.
+      expect(calls).toEqual([])
+      expect(again).toMatchObject({ _tag: "RateLimited", limit: 10, windowMs: 60_000, resetAt: T0 + 60_000, retryAfterSeconds: 30 })
+      expect(yield* FiberRef.get(CurrentRateLimit)).toEqual(Option.some({ allowed: false, limit: 10, remaining: 0, resetAt: T0 + 60_000 }))
+      yield* TestClock.adjust(30_000)
+      yield* current(miner)
+      expect(calls).toEqual(["rateLimit", "metagraph", "replay", "verify"])
+      expect(yield* FiberRef.get(CurrentRateLimit)).toEqual(Option.some({ allowed: true, limit: 10, remaining: 9, resetAt: T0 + 120_000 }))
+    })))
+
+  it.effect("each call is one EpochAuth.authenticate span, refused or not, and the ports' spans are inside it", () =>
+    run(Effect.gen(function*() {
+      const { spans, tracer } = recordSpans()
+      const gateSpans = () => spans.filter((s) => s.name === "EpochAuth.authenticate")
+
+      yield* current(miner, -1000).pipe(Effect.flip, Effect.withTracer(tracer))
+      expect(gateSpans()).toHaveLength(1)
+      const [refused] = gateSpans()
+      expect(refused!.ended).toBe(true)
+      expect(refused!.failure).toMatchObject({ _tag: "StaleTimestamp" })
+      expect(spans.filter((s) => s.parentId === refused!.spanId)).toEqual([])
+
+      spans.length = 0
+      yield* current(miner).pipe(Effect.withTracer(tracer))
+      expect(gateSpans()).toHaveLength(1)
+      const [gate] = gateSpans()
+      expect(gate!.ended).toBe(true)
+      expect(gate!.failure).toBeUndefined()
+      expect(gate!.parentId).toBe(spans.find((s) => s.name === "EpochService.current")?.spanId)
+      const under = (s: (typeof spans)[number], ancestor: string): boolean => {
+        const parent = spans.find((p) => p.spanId === s.parentId)
+        return parent !== undefined && (parent.spanId === ancestor || under(parent, ancestor))
+      }
+      const ports = ["RateLimiter.consume", "Metagraph.lookup", "ReplayGuard.claim", "Sr25519Verifier.verify"]
+      expect(spans.filter((s) => ports.includes(s.name) && under(s, gate!.spanId)).map((s) => s.name)).toEqual([
+        "RateLimiter.consume",
+        "Metagraph.lookup",
+        "ReplayGuard.claim",
+        "Sr25519Verifier.verify"
+      ])
     })))
 
   it.effect("RATE_LIMIT_ENABLED=false turns limiting off", () =>

@@ -22,6 +22,15 @@ describe("SS58 (prefix 42)", () => {
     )
   })
 
+  it("hands every caller its own copy of the key, however often an address is decoded", () => {
+    const alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+    for (let i = 0; i < 3; i++) {
+      const key = Either.getOrThrow(decodeSs58(alice))
+      expect(Buffer.from(key).toString("hex")).toBe("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d")
+      key.fill(0)
+    }
+  })
+
   it("returns a typed problem where decodeAddress would throw", () => {
     const alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
     const polkadotAlice = encodeAddress(decodeAddress(alice), 0)

@@ -37,6 +37,14 @@ export const LoggingLive = Layer.merge(
   JsonLoggingLive
 )
 
+/**
+ * No span exporter is configured, so the spans every port and service method
+ * opens (Effect.fn) would be built and dropped, at a cost per span comparable
+ * to a whole request's parsing (bench/README.md): tracing is off. An embedder
+ * who provides a Tracer turns it back on with `Layer.setTracerEnabled(true)`.
+ */
+export const TracingLive = Layer.setTracerEnabled(false)
+
 /** The bundled HTTP app with its background jobs. */
 export const AppLive = Layer.mergeAll(
   ServeLive,
@@ -48,7 +56,7 @@ export const AppLive = Layer.mergeAll(
 ).pipe(
   Layer.provide(LeaderLockLive),
   Layer.provide(ServicesLive),
-  Layer.provide(LoggingLive)
+  Layer.provide(Layer.merge(LoggingLive, TracingLive))
 )
 
 /** `relaygate worker`: the Nostr worker alone, with the signing module's background jobs, on its own stores (metrics on METRICS_PORT when set). */
@@ -57,5 +65,5 @@ export const WorkerLive = Layer.mergeAll(NostrWorkerLive, SigningJobsLive, Metri
   Layer.provide(Layer.mergeAll(ArkSigningLive, RequestGuardsLive)),
   Layer.provide(PersistenceLive),
   Layer.provide(ObservabilityLive),
-  Layer.provide(LoggingLive)
+  Layer.provide(Layer.merge(LoggingLive, TracingLive))
 )

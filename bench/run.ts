@@ -57,7 +57,8 @@ const program = Effect.gen(function*() {
   )
 })
 
-Effect.runPromise(program).catch((e) => {
+// In-process rows run as the app runs its code: with tracing off (apps/app.ts TracingLive).
+Effect.runPromise(program.pipe(Effect.withTracerEnabled(false))).catch((e) => {
   console.error(e)
   process.exitCode = 1
 })

@@ -93,6 +93,43 @@ export const vtxoStoreContract = (name: string, layer: Layer.Layer<VtxoStore, St
         expect(yield* store.list({ asset_id: "C", status: "available" })).toEqual([])
       })))
 
+    it.effect("concurrent requests for different assets and amounts each get the smallest left for them, whatever their order", () =>
+      run(Effect.gen(function*() {
+        const store = yield* VtxoStore
+        yield* insert("M", [1_000n, 2_000n, 3_000n, 10_000n])
+        yield* insert("N", [1_000n])
+        // A small request may have to take the larger VTXO a bigger request also wanted.
+        yield* insert("P", [3_000n, 10_000n])
+        const asks: ReadonlyArray<readonly [string, bigint]> = [
+          ["M", 2_500n],
+          ["M", 500n],
+          ["N", 500n],
+          ["M", 20_000n],
+          ["P", 2_500n],
+          ["M", 2_500n],
+          ["N", 500n],
+          ["P", 500n],
+          ["M", 500n]
+        ]
+        const answers = yield* Effect.all(
+          asks.map(([asset_id, amount], i) => store.assignSmallestAtLeast({ asset_id, amount, user_pubkey: user, ref: `m${i}`, now: 1 })),
+          { concurrency: "unbounded" }
+        )
+        const got = (asset: string, amount: bigint) =>
+          answers.flatMap((a, i) => (asks[i]![0] === asset && asks[i]![1] === amount ? [Option.map(a, (v) => v.amount_sats)] : []))
+        const amounts = (os: ReadonlyArray<Option.Option<bigint>>) => os.flatMap((o) => (Option.isSome(o) ? [o.value] : [])).sort((a, b) => (a < b ? -1 : 1))
+        // The 500s never need more than 2,000, so the 2,500s always get 3,000 and 10,000, in either order.
+        expect(amounts(got("M", 2_500n))).toEqual([3_000n, 10_000n])
+        expect(amounts(got("M", 500n))).toEqual([1_000n, 2_000n])
+        expect(got("M", 20_000n)).toEqual([Option.none()])
+        expect(amounts(got("N", 500n))).toEqual([1_000n])
+        expect(amounts([...got("P", 2_500n), ...got("P", 500n)])).toEqual([3_000n, 10_000n])
+        const won = answers.flatMap((a, i) => (Option.isSome(a) ? [{ v: a.value, i }] : []))
+        for (const { v, i } of won) expect(v).toMatchObject({ asset_id: asks[i]![0], status: "assigned", assignment_ref: `m${i}` })
+        expect(new Set(won.map(({ v }) => v.vtxo_id)).size).toBe(won.length)
+        for (const { v } of won) expect(yield* store.get(v.vtxo_id)).toEqual(Option.some(v))
+      })))
+
     it.effect("modify writes the decision; a rejected one writes nothing; an unknown id is VtxoNotFound", () =>
       run(Effect.gen(function*() {
         const store = yield* VtxoStore

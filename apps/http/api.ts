@@ -16,6 +16,7 @@ import { ClearingPacketsApi, ClearingUserPacketsApi } from "./clearing/packets.j
 import { SystemApi } from "./system.js"
 import { AdminApi } from "./admin/admin.js"
 import { OpsApi } from "./ops.js"
+import { Overloaded, PayloadTooLarge, RequestTimeout, TooManyConnections, UriTooLong } from "./refusals.js"
 
 /** The whole HTTP contract of the bundled app; OpenAPI at /docs-json is generated from it. */
 export class RelaygateApi extends HttpApi.make("relaygate")
@@ -37,6 +38,12 @@ export class RelaygateApi extends HttpApi.make("relaygate")
   .add(ClearingUserPacketsApi)
   .add(ClearingFacadeApi)
   .add(ClearingOperationsApi)
+  // What the request limits answer on any route (refusals.ts).
+  .addError(Overloaded)
+  .addError(TooManyConnections)
+  .addError(PayloadTooLarge)
+  .addError(UriTooLong)
+  .addError(RequestTimeout)
   .annotate(OpenApi.Title, "relaygate")
   .annotate(OpenApi.Description, "Ark relay gateway, Resi Labs epochs API and IBC clearing, one HTTP app")
 {}

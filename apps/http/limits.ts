@@ -70,7 +70,7 @@ export class ServerGuard extends Context.Tag("relaygate/http/ServerGuard")<Serve
 
 const retryAfter = (seconds: number) => ({ "retry-after": String(seconds) })
 
-const refusals = {
+export const refusals = {
   bodyTooLarge: (limit: number): Refusal => ({
     status: 413, code: "PAYLOAD_TOO_LARGE", message: `The request body is larger than ${limit} bytes`, details: { limit_bytes: limit }
   }),

@@ -12,10 +12,13 @@ import { bytesToHex } from "../core/shared/hex.js"
  * contract the server is built from: every route is `client.<group>.<endpoint>`,
  * and error responses come back decoded as the module's domain errors
  * (`SessionNotFound`, `InvalidSignature`, …) so `Effect.catchTag` works on them.
- * A response the contract does not declare for that route (a proxy's 502, say)
- * fails with the platform's ResponseError or ParseError instead.
+ * A request refused by the server's limits (over capacity, shutting down, too
+ * big) is a `RequestRefused` on any route. A response the contract does not
+ * declare (a proxy's 502, say) fails with the platform's ResponseError or
+ * ParseError instead.
  */
 export { RelaygateApi }
+export { RequestRefused } from "../apps/http/refusals.js"
 
 export interface ClientOptions {
   /** e.g. `http://localhost:8000` */

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
-import { layer as clientLayer, RelaygateClient } from "../../../client/index.js"
+import { layer as clientLayer, RelaygateClient, RequestRefused } from "../../../client/index.js"
 import { clearingErrorBodies } from "../../../apps/http/clearing/errors.js"
 import { arkErrorBodies, type Refusal } from "../../../apps/http/error-bodies.js"
 import { epochsErrorBodies } from "../../../apps/http/epochs/errors.js"
 import { refusals } from "../../../apps/http/limits.js"
-import { Overloaded, PayloadTooLarge, RequestRefused, RequestTimeout, TooManyConnections, UriTooLong } from "../../../apps/http/refusals.js"
+import { Overloaded, PayloadTooLarge, RequestTimeout, TooManyConnections, UriTooLong } from "../../../apps/http/refusals.js"
 import { startApp } from "../../support/http-app.js"
 
 /** Every refusal a client can read (431 and a malformed request line are written to a socket that is then closed). */

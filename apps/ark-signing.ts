@@ -3,7 +3,7 @@ import { bytesToHex } from "../core/shared/hex.js"
 import * as CeremonyService from "../core/signing/ceremony.service.js"
 import * as SessionService from "../core/signing/service.js"
 import * as GatewayKey from "../adapters/crypto/gateway-signer.js"
-import * as SchnorrLibsecp from "../adapters/crypto/schnorr-libsecp.js"
+import { SchnorrVerifierLive } from "./verifiers.js"
 import { ArkServer } from "../ports/ark-server.js"
 import { GatewaySigner } from "../ports/gateway-signer.js"
 import { ArkFundsLive } from "./ark-money.js"
@@ -52,6 +52,6 @@ export const ArkSigningLive = Layer.unwrapEffect(
 ).pipe(
   // The ceremony moves balances through the ledger and spends the VTXO inventory.
   Layer.provideMerge(ArkFundsLive),
-  Layer.provideMerge(Layer.mergeAll(instrumentSessionStore(SessionStoreLive), SchnorrLibsecp.layer, ArkServerLive)),
+  Layer.provideMerge(Layer.mergeAll(instrumentSessionStore(SessionStoreLive), SchnorrVerifierLive, ArkServerLive)),
   Layer.provideMerge(GatewaySignerLive)
 )

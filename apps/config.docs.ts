@@ -34,6 +34,11 @@ export const CONFIG_VARIABLES: ReadonlyArray<ConfigVariable> = [
     defaults: { HTTP_FAST_PATH: "true" },
     meaning: "answer `POST /sessions/{id}/respond` and `GET /api/v1/zipcode-assignments/current` past the router, same contract (false: through it)"
   },
+  {
+    names: ["VERIFY_THREADS"],
+    defaults: { VERIFY_THREADS: "1" },
+    meaning: "worker threads verifying signatures (BIP-340, sr25519) off the event loop; 0 verifies on it"
+  },
   { names: ["RATE_LIMIT_ENABLED"], defaults: { RATE_LIMIT_ENABLED: "true" }, meaning: "per-route rate limits with `X-RateLimit-*` headers" },
   {
     names: ["MAX_BODY_BYTES", "MAX_JSON_DEPTH", "MAX_HEADER_BYTES", "MAX_URL_LENGTH"],

@@ -1,7 +1,7 @@
 import { Effect, Layer, Option, Redacted } from "effect"
 import { EpochService } from "../core/epochs/service.js"
 import { defaultSettings, EpochsSettings } from "../core/epochs/settings.js"
-import * as Sr25519Wasm from "../adapters/crypto/sr25519-wasm.js"
+import { Sr25519VerifierLive } from "./verifiers.js"
 import * as FileMetagraph from "../adapters/file/metagraph.js"
 import * as Zipcodes from "../adapters/file/zipcodes.js"
 import * as MemoryMetagraph from "../adapters/memory/metagraph.js"
@@ -58,7 +58,7 @@ export const EpochsLive = Layer.unwrapEffect(
         EpochStoreLive,
         catalogue,
         metagraph,
-        Sr25519Wasm.layer,
+        Sr25519VerifierLive,
         S3Grants.layer(yield* s3Settings(config.s3)),
         EpochsSettings.layer({ ...defaultSettings(secret), rateLimitEnabled })
       ))

@@ -8,7 +8,7 @@ import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
  * promises false; the length checks keep the common malformed cases off the
  * exception path.
  */
-const verifySchnorr = (signature: Uint8Array, message32: Uint8Array, xOnlyPubkey: Uint8Array): boolean => {
+export const verifySchnorr = (signature: Uint8Array, message32: Uint8Array, xOnlyPubkey: Uint8Array): boolean => {
   if (signature.length !== 64 || message32.length !== 32 || xOnlyPubkey.length !== 32) return false
   try {
     return ecc.verifySchnorr(message32, xOnlyPubkey, signature)

@@ -11,8 +11,8 @@ export class WasmCryptoUnavailable extends Data.TaggedError("WasmCryptoUnavailab
   }
 }
 
-// wasm-crypto's argument order is (signature, message, publicKey).
-const verify = acceptingWrapped((signature, message, publicKey) => sr25519Verify(signature, message, publicKey))
+// wasm-crypto's argument order is (signature, message, publicKey). Needs `waitReady()` first.
+export const verifySr25519 = acceptingWrapped((signature, message, publicKey) => sr25519Verify(signature, message, publicKey))
 
 /** sr25519 through @polkadot/wasm-crypto (schnorrkel compiled to WASM): the fast path, ~7× util-crypto. */
 export const make = Effect.gen(function*() {
@@ -20,7 +20,7 @@ export const make = Effect.gen(function*() {
   if (!ready) return yield* new WasmCryptoUnavailable({})
   return Sr25519Verifier.of({
     verify: Effect.fn("Sr25519Verifier.verify")(function*(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) {
-      return verify(signature, message, publicKey)
+      return verifySr25519(signature, message, publicKey)
     })
   })
 })

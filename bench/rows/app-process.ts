@@ -41,7 +41,14 @@ export const appProcess = (env: Record<string, string> = {}) =>
       const port = await freePort()
       const child = spawn(process.execPath, [...profileArgs(), "--import", "tsx", "apps/cli.ts", "serve"], {
         cwd: root,
-        env: { PATH: process.env["PATH"] ?? "", PORT: String(port), LOG_LEVEL: "warn", ...env },
+        env: {
+          PATH: process.env["PATH"] ?? "",
+          PORT: String(port),
+          LOG_LEVEL: "warn",
+          // To compare the app's settings for it: `VERIFY_THREADS=0 npm run bench -- --row 3`.
+          ...(process.env["VERIFY_THREADS"] === undefined ? {} : { VERIFY_THREADS: process.env["VERIFY_THREADS"] }),
+          ...env
+        },
         stdio: ["ignore", "ignore", "inherit"]
       })
       const url = `http://127.0.0.1:${port}`

@@ -4,6 +4,7 @@ import { ServicesLive } from "../../apps/app.js"
 import { NostrWorker } from "../../apps/worker/controller.js"
 import { LedgerService } from "../../core/ledger/service.js"
 import { bytesToHex } from "../../core/shared/hex.js"
+import { IN_PROCESS_DEFAULTS } from "./http-app.js"
 
 /**
  * The bundled app's services (the same layer `npm start` runs, minus the HTTP
@@ -17,6 +18,7 @@ export const startGateway = (relays: ReadonlyArray<string>, env: Record<string, 
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({
         NOSTR_RELAYS: relays.join(","),
         NOSTR_PRIVATE_KEY: bytesToHex(sk),
+        VERIFY_THREADS: IN_PROCESS_DEFAULTS.VERIFY_THREADS,
         ...env
       }))))
     )

@@ -12,8 +12,12 @@ export interface RunningApp {
   readonly fastPathServed: () => number
 }
 
-/** The app shares the test's event loop: the test's own CPU work must not read as overload and be shed. */
-const IN_PROCESS_DEFAULTS = { MAX_EVENT_LOOP_DELAY_MS: "60000" }
+/**
+ * The app shares the test's event loop: the test's own CPU work must not read as overload and be shed.
+ * Signatures are verified on that loop too: a verifier thread per app would start hundreds of threads
+ * over the suite; the thread pool has its own contract suite and end-to-end test.
+ */
+export const IN_PROCESS_DEFAULTS = { MAX_EVENT_LOOP_DELAY_MS: "60000", VERIFY_THREADS: "0" }
 
 /**
  * Boots the real HTTP app (every route, middleware, error body and request

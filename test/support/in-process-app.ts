@@ -3,6 +3,7 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { ServicesLive } from "../../apps/app.js"
 import { ApiLive } from "../../apps/http/server.js"
+import { IN_PROCESS_DEFAULTS } from "./http-app.js"
 
 export interface InProcessApp {
   /** One request through the whole app (routing, middleware, error bodies), no socket. */
@@ -32,4 +33,4 @@ export const inProcessApp = (env: Record<string, string> = {}) =>
     const app = yield* HttpApiBuilder.httpApp.pipe(Effect.provide(runtime))
     const handle = HttpApp.toWebHandlerRuntime(runtime)(app)
     return { handle: (r: Request) => handle(r), context: services } satisfies InProcessApp
-  }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+  }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({ VERIFY_THREADS: IN_PROCESS_DEFAULTS.VERIFY_THREADS, ...env })))))

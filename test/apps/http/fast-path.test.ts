@@ -10,7 +10,8 @@ import { wallet } from "../../support/wallet.js"
  * The fast path (apps/http/fast-path.ts) against the routes it bypasses: the
  * same requests, in the same order, to an app with it and one without
  * (HTTP_FAST_PATH=false) must get the same statuses, headers and bodies, with
- * only generated ids and times differing.
+ * only generated ids and times differing. The first verifies on a thread
+ * (VERIFY_THREADS=1, the default), the second on its event loop.
  */
 
 const T0 = Date.UTC(2025, 9, 1, 17, 0, 0)
@@ -51,8 +52,9 @@ const observed = (r: JsonResponse) => ({
 
 const both = Effect.gen(function*() {
   yield* TestClock.setTime(T0)
-  const fast = yield* startApp(ENV)
-  const routed = yield* startApp({ ...ENV, HTTP_FAST_PATH: "false" })
+  // As served by default: the fast path, signatures checked on a verifier thread; against the router verifying in-loop.
+  const fast = yield* startApp({ ...ENV, VERIFY_THREADS: "1" })
+  const routed = yield* startApp({ ...ENV, HTTP_FAST_PATH: "false", VERIFY_THREADS: "0" })
   return { fast, routed }
 })
 

@@ -1,0 +1,163 @@
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Worker } from "node:worker_threads"
+import { waitReady } from "@polkadot/wasm-crypto"
+import { Context, Data, Effect, Layer, Runtime } from "effect"
+import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
+import { Sr25519Verifier } from "../../ports/sr25519-verifier.js"
+import { verifySchnorr } from "./schnorr-libsecp.js"
+import { verifySr25519 } from "./sr25519-wasm.js"
+import type { VerifyReply, VerifyRequest } from "./verify-worker.js"
+
+/*
+ * Signature verification on worker threads: the same libsecp256k1 and
+ * schnorrkel WASM as the in-process adapters, off the event loop, so a
+ * request's other work (HTTP, the use case) runs on one core while its
+ * signature is checked on another. Each verification goes to the thread with
+ * the fewest waiting; a thread that dies hands what it held back to this one,
+ * which verifies it in-process, as it does everything once no thread is left.
+ */
+
+type Scheme = 0 | 1
+
+export class VerifyPoolFailed extends Data.TaggedError("VerifyPoolFailed")<{ readonly cause: unknown }> {
+  override get message() {
+    return "a signature verification thread failed to start"
+  }
+}
+
+export class VerifyPool extends Context.Tag("relaygate/crypto/VerifyPool")<VerifyPool, {
+  readonly verify: (scheme: Scheme, signature: Uint8Array, message: Uint8Array, key: Uint8Array) => Effect.Effect<boolean>
+  /** Verifier threads still running. */
+  readonly threads: () => number
+}>() {}
+
+const inProcess = (scheme: Scheme, signature: Uint8Array, message: Uint8Array, key: Uint8Array): boolean =>
+  scheme === 0 ? verifySchnorr(signature, message, key) : verifySr25519(signature, message, key)
+
+export interface WorkerEntry {
+  /** The worker module, or a script that loads it (`eval`). */
+  readonly code: URL | string
+  readonly eval?: boolean
+}
+
+/**
+ * A worker module run from TypeScript sources (dev, tests): Node 20 does not
+ * apply `--import` loaders inside worker threads, so a small script registers
+ * tsx there and imports the module through it.
+ */
+export const tsEntry = (url: URL): WorkerEntry => ({
+  code: `import("tsx/esm/api").then(({ tsImport }) => tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`,
+  eval: true
+})
+
+/** The worker's entry: the built .js next to this file, or the .ts source (dev, tests). */
+const workerEntry = (): WorkerEntry => {
+  const js = new URL("./verify-worker.js", import.meta.url)
+  if (existsSync(fileURLToPath(js))) return { code: js }
+  return tsEntry(new URL("./verify-worker.ts", import.meta.url))
+}
+
+interface Waiting {
+  readonly request: VerifyRequest
+  readonly resume: (valid: boolean) => void
+}
+
+interface Thread {
+  readonly worker: Worker
+  readonly waiting: Map<number, Waiting>
+  alive: boolean
+}
+
+/** `threads` verifier threads; `entry` replaces the worker module (tests). */
+export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
+  Effect.gen(function*() {
+    yield* Effect.promise(() => waitReady())
+    const runtime = yield* Effect.runtime<never>()
+    let nextId = 0
+
+    const died = (thread: Thread, cause: unknown) => {
+      if (!thread.alive) return
+      thread.alive = false
+      const held = [...thread.waiting.values()]
+      thread.waiting.clear()
+      for (const { request: [, scheme, s, m, k], resume } of held) resume(inProcess(scheme, s, m, k))
+      Runtime.runFork(runtime)(Effect.logWarning("a signature verification thread stopped; verifying in-process").pipe(
+        Effect.annotateLogs({ cause: String(cause), handed_back: held.length })
+      ))
+    }
+
+    const spawn = Effect.async<Thread, VerifyPoolFailed>((resume) => {
+      const worker = new Worker(entry.code, { eval: entry.eval === true })
+      const thread: Thread = { worker, waiting: new Map(), alive: true }
+      const failed = (cause: unknown) => resume(Effect.fail(new VerifyPoolFailed({ cause })))
+      worker.once("error", failed)
+      worker.once("message", (first: unknown) => {
+        worker.off("error", failed)
+        if (first !== "ready") return failed(first)
+        worker.on("message", ([id, valid]: VerifyReply) => {
+          const w = thread.waiting.get(id)
+          if (w === undefined) return
+          thread.waiting.delete(id)
+          w.resume(valid)
+        })
+        worker.on("error", (cause) => died(thread, cause))
+        worker.on("exit", (code) => died(thread, `exit ${code}`))
+        resume(Effect.succeed(thread))
+      })
+    })
+
+    const pool = yield* Effect.acquireRelease(
+      Effect.forEach(Array.from({ length: threads }), () => spawn),
+      (all) =>
+        Effect.promise(() =>
+          Promise.all(all.map((t) => {
+            t.alive = false
+            return t.worker.terminate()
+          }))
+        )
+    )
+
+    return VerifyPool.of({
+      threads: () => pool.filter((t) => t.alive).length,
+      verify: (scheme, signature, message, key) =>
+        Effect.async<boolean>((resume) => {
+          let best: Thread | undefined
+          for (const t of pool) if (t.alive && (best === undefined || t.waiting.size < best.waiting.size)) best = t
+          if (best === undefined) return resume(Effect.succeed(inProcess(scheme, signature, message, key)))
+          const id = nextId++
+          const request: VerifyRequest = [id, scheme, signature, message, key]
+          const thread = best
+          thread.waiting.set(id, { request, resume: (valid) => resume(Effect.succeed(valid)) })
+          thread.worker.postMessage(request)
+          return Effect.sync(() => thread.waiting.delete(id))
+        })
+    })
+  })
+
+/** `threads` verifier threads, stopped with the scope. */
+export const layer = (threads: number) => Layer.scoped(VerifyPool, make(threads))
+
+/** BIP-340 through the pool; wrong lengths are false without a round trip. */
+export const schnorrLayer = Layer.effect(
+  SchnorrVerifier,
+  Effect.map(VerifyPool, (pool) =>
+    SchnorrVerifier.of({
+      verify: Effect.fn("SchnorrVerifier.verify")(function*(signature: Uint8Array, message32: Uint8Array, xOnlyPubkey: Uint8Array) {
+        if (signature.length !== 64 || message32.length !== 32 || xOnlyPubkey.length !== 32) return false
+        return yield* pool.verify(0, signature, message32, xOnlyPubkey)
+      })
+    }))
+)
+
+/** sr25519 through the pool (raw message, then `<Bytes>` wrapped, as sr25519-wrap.ts); wrong lengths are false without a round trip. */
+export const sr25519Layer = Layer.effect(
+  Sr25519Verifier,
+  Effect.map(VerifyPool, (pool) =>
+    Sr25519Verifier.of({
+      verify: Effect.fn("Sr25519Verifier.verify")(function*(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) {
+        if (signature.length !== 64 || publicKey.length !== 32) return false
+        return yield* pool.verify(1, signature, message, publicKey)
+      })
+    }))
+)

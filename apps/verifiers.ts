@@ -1,0 +1,20 @@
+import { type ConfigError, Effect, Layer } from "effect"
+import * as SchnorrLibsecp from "../adapters/crypto/schnorr-libsecp.js"
+import * as Sr25519Wasm from "../adapters/crypto/sr25519-wasm.js"
+import * as VerifyPool from "../adapters/crypto/verify-pool.js"
+import type { Sr25519Verifier } from "../ports/sr25519-verifier.js"
+import { VerifyThreadsConfig } from "./config.js"
+
+/** One pool for both schemes: a module-level layer, so every module's verifier shares its threads. */
+const PoolLive = Layer.unwrapEffect(Effect.map(VerifyThreadsConfig, (threads) => VerifyPool.layer(threads)))
+
+/** BIP-340 for the ark module: libsecp256k1 on the event loop, or on VERIFY_THREADS worker threads. */
+export const SchnorrVerifierLive = Layer.unwrapEffect(
+  Effect.map(VerifyThreadsConfig, (threads) => (threads === 0 ? SchnorrLibsecp.layer : VerifyPool.schnorrLayer.pipe(Layer.provide(PoolLive))))
+)
+
+/** sr25519 for the epochs module: schnorrkel WASM on the event loop, or on VERIFY_THREADS worker threads. */
+export const Sr25519VerifierLive = Layer.unwrapEffect(
+  Effect.map(VerifyThreadsConfig, (threads): Layer.Layer<Sr25519Verifier, Sr25519Wasm.WasmCryptoUnavailable | VerifyPool.VerifyPoolFailed | ConfigError.ConfigError> =>
+    threads === 0 ? Sr25519Wasm.layer : VerifyPool.sr25519Layer.pipe(Layer.provide(PoolLive)))
+)

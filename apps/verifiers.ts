@@ -8,13 +8,24 @@ import { VerifyThreadsConfig } from "./config.js"
 /** One pool for both schemes: a module-level layer, so every module's verifier shares its threads. */
 const PoolLive = Layer.unwrapEffect(Effect.map(VerifyThreadsConfig, (threads) => VerifyPool.layer(threads)))
 
+/** Threads that cannot start are no reason not to serve: the verifiers run on the event loop instead, said once per scheme. */
+const orInProcess = <A, E1, E2>(threaded: Layer.Layer<A, E1>, inProcess: Layer.Layer<A, E2>) =>
+  Layer.catchAll(threaded, (e) =>
+    Layer.merge(
+      inProcess,
+      Layer.effectDiscard(Effect.logWarning("signature verification threads did not start; verifying on the event loop").pipe(
+        Effect.annotateLogs({ cause: String(e) })
+      ))
+    ))
+
 /** BIP-340 for the ark module: libsecp256k1 on the event loop, or on VERIFY_THREADS worker threads. */
 export const SchnorrVerifierLive = Layer.unwrapEffect(
-  Effect.map(VerifyThreadsConfig, (threads) => (threads === 0 ? SchnorrLibsecp.layer : VerifyPool.schnorrLayer.pipe(Layer.provide(PoolLive))))
+  Effect.map(VerifyThreadsConfig, (threads) =>
+    threads === 0 ? SchnorrLibsecp.layer : orInProcess(VerifyPool.schnorrLayer.pipe(Layer.provide(PoolLive)), SchnorrLibsecp.layer))
 )
 
 /** sr25519 for the epochs module: schnorrkel WASM on the event loop, or on VERIFY_THREADS worker threads. */
 export const Sr25519VerifierLive = Layer.unwrapEffect(
   Effect.map(VerifyThreadsConfig, (threads): Layer.Layer<Sr25519Verifier, Sr25519Wasm.WasmCryptoUnavailable | VerifyPool.VerifyPoolFailed | ConfigError.ConfigError> =>
-    threads === 0 ? Sr25519Wasm.layer : VerifyPool.sr25519Layer.pipe(Layer.provide(PoolLive)))
+    threads === 0 ? Sr25519Wasm.layer : orInProcess(VerifyPool.sr25519Layer.pipe(Layer.provide(PoolLive)), Sr25519Wasm.layer))
 )

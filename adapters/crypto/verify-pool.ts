@@ -1,5 +1,6 @@
-import { existsSync } from "node:fs"
-import { fileURLToPath } from "node:url"
+import { existsSync, readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { Worker } from "node:worker_threads"
 import { waitReady } from "@polkadot/wasm-crypto"
 import { Context, Data, Effect, Layer, Runtime } from "effect"
@@ -46,10 +47,18 @@ export interface WorkerEntry {
  * apply `--import` loaders inside worker threads, so a small script registers
  * tsx there and imports the module through it.
  */
-export const tsEntry = (url: URL): WorkerEntry => ({
-  code: `import("tsx/esm/api").then(({ tsImport }) => tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`,
-  eval: true
-})
+export const tsEntry = (url: URL): WorkerEntry => {
+  // Resolved here, not in the worker: an eval'd script resolves bare names from the working directory.
+  // The ESM entry, from tsx's own export map (its CommonJS entry cannot be import()ed).
+  const require = createRequire(import.meta.url)
+  const manifest = require.resolve("tsx/package.json")
+  const api = (JSON.parse(readFileSync(manifest, "utf8")) as { exports: Record<string, { import: { default: string } }> }).exports["./esm/api"]!
+  const tsx = new URL(api.import.default, pathToFileURL(manifest)).href
+  return {
+    code: `import(${JSON.stringify(tsx)}).then(({ tsImport }) => tsImport(${JSON.stringify(url.href)}, ${JSON.stringify(url.href)}))`,
+    eval: true
+  }
+}
 
 /** The worker's entry: the built .js next to this file, or the .ts source (dev, tests). */
 const workerEntry = (): WorkerEntry => {

@@ -9,7 +9,7 @@ import { VerifyThreadsConfig } from "./config.js"
 const PoolLive = Layer.unwrapEffect(Effect.map(VerifyThreadsConfig, (threads) => VerifyPool.layer(threads)))
 
 /** Threads that cannot start are no reason not to serve: the verifiers run on the event loop instead, said once per scheme. */
-const orInProcess = <A, E1, E2>(threaded: Layer.Layer<A, E1>, inProcess: Layer.Layer<A, E2>) =>
+export const orInProcess = <A, E1, E2>(threaded: Layer.Layer<A, E1>, inProcess: Layer.Layer<A, E2>) =>
   Layer.catchAll(threaded, (e) =>
     Layer.merge(
       inProcess,

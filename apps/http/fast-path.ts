@@ -9,7 +9,8 @@ import { pick } from "./error-bodies.js"
 import { rateLimitHeadersFor } from "./epochs/requests.js"
 import { jsonDeeperThan, readCapped, ServerGuard } from "./limits.js"
 import { moduleOfRoute } from "./modules.js"
-import { recordRequest, requestIdOf, routeOf } from "./observe.js"
+import { recordRequest, requestIdOf } from "./observe.js"
+import { routePattern } from "./route-pattern.js"
 import { securityHeadersFor } from "./security.js"
 
 /*
@@ -54,8 +55,6 @@ interface Compiled {
   readonly errors: ReadonlyArray<{ readonly status: number; readonly is: (u: unknown) => boolean; readonly encode: (e: unknown) => unknown }>
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-
 const compile = (route: FastRoute): Compiled => {
   let found: Compiled | undefined
   HttpApi.reflect(RelaygateApi, {
@@ -71,7 +70,7 @@ const compile = (route: FastRoute): Compiled => {
         route,
         method: endpoint.method,
         template: endpoint.path,
-        pattern: new RegExp(`^${endpoint.path.split("/").map((seg) => (seg.startsWith(":") ? `(?<${seg.slice(1)}>[^/]+)` : escape(seg))).join("/")}/?$`),
+        pattern: routePattern(endpoint.path),
         decodePath: decoder(endpoint.pathSchema),
         decodeUrlParams: decoder(endpoint.urlParamsSchema),
         decodePayload: decoder(endpoint.payloadSchema),
@@ -125,8 +124,12 @@ const write = (res: ServerResponse, response: HttpServerResponse.HttpServerRespo
 
 export const make = Effect.gen(function*() {
   const guard = yield* ServerGuard
-  const routes = (yield* FastRoutes).map(compile)
   const { modules } = yield* ServerConfig
+  // A route of an unmounted module answers 404 through the router (modules.ts): the fast path leaves it alone.
+  const routes = (yield* FastRoutes).map(compile).filter((c) => {
+    const owner = moduleOfRoute(c.method, c.template)
+    return owner === undefined || modules.has(owner)
+  })
   const cors = Option.isSome(yield* CorsConfig)
   const runtime = yield* Effect.runtime<Metrics>()
   const { limits } = guard
@@ -174,7 +177,6 @@ export const make = Effect.gen(function*() {
   /** The router's answer for the handler's exit: the success or declared error through its schema, else the module's 500. */
   const render = (c: Compiled, req: IncomingMessage, exit: Exit.Exit<unknown, unknown>) =>
     Effect.gen(function*() {
-      const bodies = pick(guard.modules, c.template)
       if (Exit.isSuccess(exit)) return HttpServerResponse.unsafeJson(c.success.encode(exit.value), { status: c.success.status })
       if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
       const failure = Cause.failureOption(exit.cause)
@@ -183,7 +185,7 @@ export const make = Effect.gen(function*() {
         return HttpServerResponse.unsafeJson(declared.encode(failure.value), { status: declared.status })
       }
       yield* Effect.logError("unhandled failure", exit.cause).pipe(Effect.annotateLogs({ method: req.method ?? "", route: c.template }))
-      return bodies.internal()
+      return pick(guard.modules, c.template).internal()
     })
 
   const serve = (c: Compiled, req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>, query: string) =>
@@ -197,7 +199,7 @@ export const make = Effect.gen(function*() {
       let response = HttpServerResponse.setHeaders(outcome.value.response, { ...securityHeadersFor(path), "x-request-id": requestId })
       if (guard.admission.draining) response = HttpServerResponse.setHeader(response, "connection", "close")
       write(res, response)
-      yield* recordRequest({ requestId, method: c.method, path, route: routeOf(c.method, path), status: response.status, seconds: (performance.now() - t0) / 1000 })
+      yield* recordRequest({ requestId, method: c.method, path, route: c.template, status: response.status, seconds: (performance.now() - t0) / 1000 })
     })
 
   /** Takes the request when a fast route serves it and nothing the general middleware answers itself applies. */
@@ -207,8 +209,6 @@ export const make = Effect.gen(function*() {
     const path = q === -1 ? url : url.slice(0, q)
     const c = routes.find((r) => r.method === req.method && r.pattern.test(path))
     if (c === undefined) return false
-    const owner = moduleOfRoute(c.method, path)
-    if (owner !== undefined && !modules.has(owner)) return false
     if (guard.admission.draining || guard.lagging() || guard.overCap(req.socket) || guard.overAtArrival(req)) return false
     if (url.length > limits.maxUrlLength || (cors && req.headers.origin !== undefined) || req.headers.expect !== undefined) return false
     const declared = req.headers["content-length"]

@@ -5,6 +5,7 @@ import { RelaygateApi } from "./api.js"
 import { clearingErrorBodies } from "./clearing/errors.js"
 import { arkErrorBodies, type ModuleErrorBodies } from "./error-bodies.js"
 import { epochsErrorBodies } from "./epochs/errors.js"
+import { routePattern } from "./route-pattern.js"
 
 /** Which module each route group belongs to; groups not listed (system, ops, admin) are always mounted. */
 const MODULE_OF_GROUP: Readonly<Record<string, ModuleName>> = {
@@ -37,16 +38,14 @@ interface OwnedRoute {
   readonly pattern: RegExp
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-const patternOf = (path: string) => new RegExp(`^${path.split("/").map((seg) => (seg.startsWith(":") ? "[^/]+" : escape(seg))).join("/")}/?$`)
 
 const OWNED: ReadonlyArray<OwnedRoute> = (() => {
-  const out: Array<OwnedRoute> = [{ module: "clearing", method: "GET", pattern: patternOf("/api/v1/ws") }]
+  const out: Array<OwnedRoute> = [{ module: "clearing", method: "GET", pattern: routePattern("/api/v1/ws") }]
   HttpApi.reflect(RelaygateApi, {
     onGroup: () => {},
     onEndpoint: ({ endpoint, group }) => {
       const module = MODULE_OF_GROUP[group.identifier]
-      if (module !== undefined) out.push({ module, method: endpoint.method, pattern: patternOf(endpoint.path) })
+      if (module !== undefined) out.push({ module, method: endpoint.method, pattern: routePattern(endpoint.path) })
     }
   })
   return out

@@ -3,6 +3,7 @@ import { HttpApi, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect
 import { Effect, Exit } from "effect"
 import { Metrics } from "../../ports/metrics.js"
 import { RelaygateApi } from "./api.js"
+import { routePattern } from "./route-pattern.js"
 
 interface Template {
   readonly method: string
@@ -19,15 +20,13 @@ const EXTRA_ROUTES: ReadonlyArray<readonly [string, string]> = [
   ["GET", "/api/v1/ws"]
 ]
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
-
 const templates: ReadonlyArray<Template> = (() => {
   const out: Array<Template> = []
   const add = (method: string, route: string) =>
     out.push({
       method,
       route,
-      pattern: new RegExp(`^${route.split("/").map((seg) => (seg.startsWith(":") ? "[^/]+" : escape(seg))).join("/")}/?$`),
+      pattern: routePattern(route),
       weight: route.replace(/:[^/]+/g, "").length
     })
   HttpApi.reflect(RelaygateApi, {

@@ -280,23 +280,24 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
     const running = new Set<Fiber.RuntimeFiber<HttpServerResponse.HttpServerResponse, unknown>>()
     let pastDeadline = false
 
+    /** Work counted in flight while it runs: the routes' requests and the fast path's alike. */
+    const counted = <A, E, R>(work: Effect.Effect<A, E, R>) =>
+      Effect.acquireUseRelease(Effect.sync(() => admission.inFlight++), () => work, () => Effect.sync(() => admission.inFlight--))
+
     const run = <E, R>(bodies: ModuleErrorBodies, app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-      Effect.acquireUseRelease(
-        Effect.sync(() => admission.inFlight++),
-        () =>
-          Effect.gen(function*() {
-            // The platform runs requests uninterruptibly (the router makes its handlers interruptible): this
-            // work is made so here, or the shutdown bound could not stop it.
-            const fiber = yield* Effect.fork(Effect.interruptible(app))
-            running.add(fiber)
-            // Interruptible too: a client that goes away interrupts this fiber, and with it its child.
-            const exit = yield* Effect.interruptible(Fiber.await(fiber)).pipe(Effect.ensuring(Effect.sync(() => running.delete(fiber))))
-            if (Exit.isFailure(exit) && pastDeadline && Cause.isInterruptedOnly(exit.cause)) {
-              return HttpServerResponse.setHeaders(bodies.refused(refusals.shuttingDown()), { connection: "close" })
-            }
-            return yield* exit
-          }),
-        () => Effect.sync(() => admission.inFlight--)
+      counted(
+        Effect.gen(function*() {
+          // The platform runs requests uninterruptibly (the router makes its handlers interruptible): this
+          // work is made so here, or the shutdown bound could not stop it.
+          const fiber = yield* Effect.fork(Effect.interruptible(app))
+          running.add(fiber)
+          // Interruptible too: a client that goes away interrupts this fiber, and with it its child.
+          const exit = yield* Effect.interruptible(Fiber.await(fiber)).pipe(Effect.ensuring(Effect.sync(() => running.delete(fiber))))
+          if (Exit.isFailure(exit) && pastDeadline && Cause.isInterruptedOnly(exit.cause)) {
+            return HttpServerResponse.setHeaders(bodies.refused(refusals.shuttingDown()), { connection: "close" })
+          }
+          return yield* exit
+        })
       )
 
     const admit = <E, R>(bodies: ModuleErrorBodies, app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
@@ -359,10 +360,7 @@ export const make = (limits: LimitsConfig, modules: ReadonlyArray<ModuleErrorBod
       admit,
       drain,
       lagging: () => lag > limits.maxEventLoopDelayMs,
-      tryAdmit: (work) =>
-        slots.withPermitsIfAvailable(1)(
-          Effect.acquireUseRelease(Effect.sync(() => admission.inFlight++), () => work, () => Effect.sync(() => admission.inFlight--))
-        ),
+      tryAdmit: (work) => slots.withPermitsIfAvailable(1)(counted(work)),
       intercept: (f) => {
         take = f
       },

@@ -99,7 +99,10 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
     const spawn = Effect.async<Thread, VerifyPoolFailed>((resume) => {
       const worker = new Worker(entry.code, { eval: entry.eval === true })
       const thread: Thread = { worker, waiting: new Map(), alive: true }
-      const failed = (cause: unknown) => resume(Effect.fail(new VerifyPoolFailed({ cause })))
+      const failed = (cause: unknown) => {
+        void worker.terminate()
+        resume(Effect.fail(new VerifyPoolFailed({ cause })))
+      }
       worker.once("error", failed)
       worker.once("message", (first: unknown) => {
         worker.off("error", failed)
@@ -116,16 +119,13 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
       })
     })
 
-    const pool = yield* Effect.acquireRelease(
-      Effect.forEach(Array.from({ length: threads }), () => spawn),
-      (all) =>
-        Effect.promise(() =>
-          Promise.all(all.map((t) => {
-            t.alive = false
-            return t.worker.terminate()
-          }))
-        )
-    )
+    // Each thread is released on its own, so one that fails to start still stops those started before it.
+    const pool = yield* Effect.forEach(Array.from({ length: threads }), () =>
+      Effect.acquireRelease(spawn, (t) =>
+        Effect.promise(() => {
+          t.alive = false
+          return t.worker.terminate()
+        })))
 
     return VerifyPool.of({
       threads: () => pool.filter((t) => t.alive).length,

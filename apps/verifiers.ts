@@ -1,8 +1,7 @@
-import { type ConfigError, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import * as SchnorrLibsecp from "../adapters/crypto/schnorr-libsecp.js"
 import * as Sr25519Wasm from "../adapters/crypto/sr25519-wasm.js"
 import * as VerifyPool from "../adapters/crypto/verify-pool.js"
-import type { Sr25519Verifier } from "../ports/sr25519-verifier.js"
 import { VerifyThreadsConfig } from "./config.js"
 
 /** One pool for both schemes: a module-level layer, so every module's verifier shares its threads. */
@@ -18,14 +17,12 @@ export const orInProcess = <A, E1, E2>(threaded: Layer.Layer<A, E1>, inProcess: 
       ))
     ))
 
+/** The in-process adapter with VERIFY_THREADS=0, else the pool's (falling back to the in-process one). */
+const chosen = <A, E1, E2>(inProcess: Layer.Layer<A, E1>, pooled: Layer.Layer<A, E2, VerifyPool.VerifyPool>) =>
+  Layer.unwrapEffect(Effect.map(VerifyThreadsConfig, (threads) => (threads === 0 ? inProcess : orInProcess(pooled.pipe(Layer.provide(PoolLive)), inProcess))))
+
 /** BIP-340 for the ark module: libsecp256k1 on the event loop, or on VERIFY_THREADS worker threads. */
-export const SchnorrVerifierLive = Layer.unwrapEffect(
-  Effect.map(VerifyThreadsConfig, (threads) =>
-    threads === 0 ? SchnorrLibsecp.layer : orInProcess(VerifyPool.schnorrLayer.pipe(Layer.provide(PoolLive)), SchnorrLibsecp.layer))
-)
+export const SchnorrVerifierLive = chosen(SchnorrLibsecp.layer, VerifyPool.schnorrLayer)
 
 /** sr25519 for the epochs module: schnorrkel WASM on the event loop, or on VERIFY_THREADS worker threads. */
-export const Sr25519VerifierLive = Layer.unwrapEffect(
-  Effect.map(VerifyThreadsConfig, (threads): Layer.Layer<Sr25519Verifier, Sr25519Wasm.WasmCryptoUnavailable | VerifyPool.VerifyPoolFailed | ConfigError.ConfigError> =>
-    threads === 0 ? Sr25519Wasm.layer : orInProcess(VerifyPool.sr25519Layer.pipe(Layer.provide(PoolLive)), Sr25519Wasm.layer))
-)
+export const Sr25519VerifierLive = chosen(Sr25519Wasm.layer, VerifyPool.sr25519Layer)

@@ -19,6 +19,8 @@ export interface LoadResult {
   readonly sample: Readonly<Record<string, string>>
   /** Share of one core the app process used during the run (Linux only; NaN elsewhere). */
   readonly appCpu: number
+  /** Share of one core this process (the load generator) used during the run. */
+  readonly loaderCpu: number
 }
 
 /** User + system CPU seconds of a process so far, from /proc. */
@@ -40,6 +42,7 @@ export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Plann
   let next = 0
   const sample: Record<string, string> = {}
   const cpu0 = cpuSeconds(pid)
+  const own0 = process.cpuUsage()
   const t0 = performance.now()
   // autocannon returns on its next one-second tick after the last answer, which would count up to a
   // second of nothing: 1,500 answers in 2.1 s read as 500 req/s. The window ends at the last answer.
@@ -60,11 +63,12 @@ export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Plann
     }]
   })
   const cpu1 = cpuSeconds(pid)
+  const own = process.cpuUsage(own0)
   const seconds = (last - t0) / 1000
   const ok = result["2xx"]
   const codes = (result as unknown as { readonly statusCodeStats?: Record<string, { readonly count: number }> }).statusCodeStats ?? {}
   const refused = Object.fromEntries(Object.entries(codes).filter(([code]) => !code.startsWith("2")).map(([code, s]) => [code, s.count]))
-  return { ok, refused, sample, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpu1 - cpu0) / seconds }
+  return { ok, refused, sample, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpu1 - cpu0) / seconds, loaderCpu: (own.user + own.system) / 1e6 / seconds }
 }
 
 /** What went wrong, for the row's note; undefined when every request succeeded. */
@@ -74,4 +78,4 @@ export const loadProblems = (r: LoadResult): string | undefined =>
     : `${r.non2xx} non-2xx (${Object.entries(r.refused).map(([c, n]) => `${n}× ${c} ${r.sample[c] ?? ""}`).join(", ")}), ${r.errors} errors`
 
 export const describeLoad = (r: LoadResult) =>
-  `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${Number.isNaN(r.appCpu) ? "?" : `${Math.round(r.appCpu * 100)}%`}`
+  `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${Number.isNaN(r.appCpu) ? "?" : `${Math.round(r.appCpu * 100)}%`}, load CPU ${Math.round(r.loaderCpu * 100)}%`

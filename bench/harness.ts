@@ -31,23 +31,30 @@ export const row = (r: Omit<Row, "ratio" | "pass">): Row => {
     : { ...r, ratio, pass: r.target.op === ">=" ? ratio >= r.target.value : ratio <= r.target.value }
 }
 
+/** This process's user + system CPU time so far, µs. */
+export const cpuMicros = () => {
+  const u = process.cpuUsage()
+  return u.user + u.system
+}
+
 /**
- * Operations per second of `op`, run for about `ms` after a short warm-up.
- * Sides of a row are measured alternately (A B A B) by the rows themselves, so
- * a noisy neighbour slows both rather than one.
+ * Operations per CPU second of `op` (this process's CPU time, not wall time:
+ * on a shared machine a side descheduled for a while would otherwise read as
+ * slow), run for about `ms` of wall time after a short warm-up. Sides of a row
+ * are measured alternately (A B A B) by the rows themselves, so a noisy
+ * neighbour slows both rather than one.
  */
 export const opsPerSecond = (op: (i: number) => unknown, ms = 1_000): number => {
   const warm = performance.now() + Math.min(200, ms / 5)
   let i = 0
   while (performance.now() < warm) op(i++)
   const start = performance.now()
+  const cpu0 = cpuMicros()
   let n = 0
-  let now = start
-  while (now - start < ms) {
+  while (performance.now() - start < ms) {
     for (let k = 0; k < 16; k++) op(n++)
-    now = performance.now()
   }
-  return (n / (now - start)) * 1000
+  return (n / (cpuMicros() - cpu0)) * 1e6
 }
 
 /** Alternates the two measurements `rounds` times and averages, so both see the same machine. */

@@ -1,5 +1,6 @@
 import * as ecc from "tiny-secp256k1"
 import { Effect, Layer } from "effect"
+import { leafSpan } from "../../core/shared/leaf-span.js"
 import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
 
 /**
@@ -19,9 +20,7 @@ export const verifySchnorr = (signature: Uint8Array, message32: Uint8Array, xOnl
 
 export const make = Effect.succeed(
   SchnorrVerifier.of({
-    verify: Effect.fn("SchnorrVerifier.verify")(function*(signature: Uint8Array, message32: Uint8Array, xOnlyPubkey: Uint8Array) {
-      return verifySchnorr(signature, message32, xOnlyPubkey)
-    })
+    verify: (signature, message, key) => leafSpan("SchnorrVerifier.verify", () => verifySchnorr(signature, message, key))
   })
 )
 

@@ -1,5 +1,6 @@
 import { schnorr } from "@noble/curves/secp256k1.js"
 import { Effect, Layer } from "effect"
+import { leafSpan } from "../../core/shared/leaf-span.js"
 import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
 
 /**
@@ -18,9 +19,7 @@ const verifySchnorr = (signature: Uint8Array, message32: Uint8Array, xOnlyPubkey
 
 export const make = Effect.succeed(
   SchnorrVerifier.of({
-    verify: Effect.fn("SchnorrVerifier.verify")(function*(signature: Uint8Array, message32: Uint8Array, xOnlyPubkey: Uint8Array) {
-      return verifySchnorr(signature, message32, xOnlyPubkey)
-    })
+    verify: (signature, message, key) => leafSpan("SchnorrVerifier.verify", () => verifySchnorr(signature, message, key))
   })
 )
 

@@ -1,5 +1,6 @@
 import { sr25519Verify } from "@polkadot/util-crypto"
 import { Effect, Layer } from "effect"
+import { leafSpan } from "../../core/shared/leaf-span.js"
 import { Sr25519Verifier } from "../../ports/sr25519-verifier.js"
 import { acceptingWrapped } from "./sr25519-wrap.js"
 
@@ -9,9 +10,7 @@ const verify = acceptingWrapped((signature, message, publicKey) => sr25519Verify
 /** The reference sr25519 verifier (@polkadot/util-crypto): slower, no WASM to load. */
 export const make = Effect.succeed(
   Sr25519Verifier.of({
-    verify: Effect.fn("Sr25519Verifier.verify")(function*(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) {
-      return verify(signature, message, publicKey)
-    })
+    verify: (signature, message, key) => leafSpan("Sr25519Verifier.verify", () => verify(signature, message, key))
   })
 )
 

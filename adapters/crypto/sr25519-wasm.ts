@@ -1,5 +1,6 @@
 import { sr25519Verify, waitReady } from "@polkadot/wasm-crypto"
 import { Data, Effect, Layer } from "effect"
+import { leafSpan } from "../../core/shared/leaf-span.js"
 import { Sr25519Verifier } from "../../ports/sr25519-verifier.js"
 import { acceptingWrapped } from "./sr25519-wrap.js"
 
@@ -19,9 +20,7 @@ export const make = Effect.gen(function*() {
   const ready = yield* Effect.tryPromise({ try: () => waitReady(), catch: (cause) => new WasmCryptoUnavailable({ cause }) })
   if (!ready) return yield* new WasmCryptoUnavailable({})
   return Sr25519Verifier.of({
-    verify: Effect.fn("Sr25519Verifier.verify")(function*(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) {
-      return verifySr25519(signature, message, publicKey)
-    })
+    verify: (signature, message, key) => leafSpan("Sr25519Verifier.verify", () => verifySr25519(signature, message, key))
   })
 })
 

@@ -1,4 +1,5 @@
 import { Effect, Layer, Option } from "effect"
+import { leafSpan } from "../../core/shared/leaf-span.js"
 import {
   type ChainHead,
   type ChannelLink,
@@ -36,16 +37,6 @@ const newestFirst = (a: Packet, b: Packet) =>
   b.sent.time - a.sent.time || b.sent.height - a.sent.height || (a.chain_id < b.chain_id ? -1 : a.chain_id > b.chain_id ? 1 : 0) ||
   (a.src_channel < b.src_channel ? -1 : a.src_channel > b.src_channel ? 1 : 0) || b.sequence - a.sequence
 
-/**
- * Ingestion calls observe for every packet event and advance for every block,
- * inside its own span. These steps are synchronous and start no effect of
- * their own, so `Effect.useSpan` records them as children of the caller's span
- * just as `withSpan` would, without installing each as the parent of nothing
- * (about a third of `withSpan`'s CPU); the call-site stack trace
- * (`Effect.fn`'s `new Error()`) is left out for the same reason.
- */
-const step = <A>(name: string, f: () => A): Effect.Effect<A> =>
-  Effect.useSpan(name, { captureStackTrace: false }, () => Effect.sync(f))
 
 /**
  * In-process packet store. Every operation is one synchronous block over
@@ -133,7 +124,7 @@ export const make = Effect.sync(() => {
 
   return PacketStore.of({
     observe: <A>(route: PacketRoute, decide: (slice: PacketSlice) => readonly [SliceWrite, A]) =>
-      step("PacketStore.observe", () => {
+      leafSpan("PacketStore.observe", () => {
         const key = routeKey(route)
         const slice: PacketSlice = {
           packets: onRoute(route),
@@ -159,19 +150,19 @@ export const make = Effect.sync(() => {
         .filter((d) => d.count > 1)
         .sort((a, b) => b.count - a.count || (a.data_hash < b.data_hash ? -1 : 1))
     }),
-    links: () => step("PacketStore.links", () => Array.from(links.values())),
+    links: () => leafSpan("PacketStore.links", () => Array.from(links.values())),
     cursor: Effect.fn("PacketStore.cursor")(function*(chainId: string) {
       return Option.fromNullable(cursors.get(chainId))
     }),
     advance: (chainId: string, progress: { readonly cursor?: number | undefined; readonly head?: ChainHead | undefined }) =>
-      step("PacketStore.advance", () => {
+      leafSpan("PacketStore.advance", () => {
         if (progress.cursor !== undefined && progress.cursor > (cursors.get(chainId) ?? -1)) {
           cursors.set(chainId, progress.cursor)
         }
         const head = progress.head
         if (head !== undefined && head.height >= (heads.get(chainId)?.height ?? -1)) heads.set(chainId, head)
       }),
-    heads: () => step("PacketStore.heads", () => Array.from(heads.values())),
+    heads: () => leafSpan("PacketStore.heads", () => Array.from(heads.values())),
     pruneParked: Effect.fn("PacketStore.pruneParked")(function*(before: number) {
       let dropped = 0
       for (const [route, events] of parked) {

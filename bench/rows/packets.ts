@@ -8,7 +8,7 @@ import * as MemoryPackets from "../../adapters/memory/packet-store.js"
 import { encodePacketEvent } from "../../core/clearing/events.js"
 import * as Ingest from "../../core/clearing/ingest.service.js"
 import type { ChainTx } from "../../core/clearing/model.js"
-import { row } from "../harness.js"
+import { cpuMicros, row } from "../harness.js"
 
 const TIMED = 4_000
 const STORED = 20_000
@@ -49,11 +49,6 @@ const fresh = Effect.gen(function*() {
 const gc = (): (() => void) => {
   setFlagsFromString("--expose-gc")
   return runInNewContext("gc") as () => void
-}
-
-const cpuMicros = () => {
-  const u = process.cpuUsage()
-  return u.user + u.system
 }
 
 /**

@@ -40,6 +40,17 @@ export class PacketStore extends Context.Tag("relaygate/PacketStore")<
       route: PacketRoute,
       decide: (slice: PacketSlice) => readonly [SliceWrite, A]
     ) => Effect.Effect<A, StoreUnavailable>
+    /**
+     * `observe` for each item in turn, in one call: each item's read, decision
+     * and write are one atomic step, and a later item sees what earlier ones
+     * wrote. Ingestion hands over every event of a chunk of txs at once, so a
+     * store that can (memory) does the whole chunk without an effect per event.
+     */
+    readonly observeEach: <I, A>(
+      items: ReadonlyArray<I>,
+      route: (item: I) => PacketRoute,
+      decide: (slice: PacketSlice, item: I) => readonly [SliceWrite, A]
+    ) => Effect.Effect<ReadonlyArray<A>, StoreUnavailable>
     readonly get: (key: PacketKey) => Effect.Effect<Option.Option<Packet>, StoreUnavailable>
     /** Newest send first. */
     readonly list: (query: PacketQuery) => Effect.Effect<ReadonlyArray<Packet>, StoreUnavailable>

@@ -1,5 +1,5 @@
 import { Comet38Client, type RpcClient } from "@cosmjs/tendermint-rpc"
-import { Deferred, Duration, Effect, Exit, Layer, Queue, Schedule, type Scope, Stream } from "effect"
+import { Chunk, Deferred, Duration, Effect, Exit, Layer, Queue, Schedule, type Scope, Stream } from "effect"
 import WebSocket from "ws"
 import { type Listener, Stream as XStream } from "xstream"
 import { PACKET_EVENT_TYPES } from "../../core/clearing/events.js"
@@ -246,15 +246,17 @@ export const make = (settings: CometSettings) =>
           Effect.catchAll((e) => Effect.sync(() => drop(`heartbeat failed: ${e.reason}`))),
           Effect.forkScoped
         )
+        const toEvent = (raw: Raw): Effect.Effect<ChainEvent, ChainEventsUnavailable> =>
+          raw._tag !== "RawTx"
+            ? Effect.succeed(raw)
+            : Effect.map(conn.blockTime(raw.height), (time) => ({
+              _tag: "Tx" as const,
+              tx: { chain_id: chainId, height: raw.height, time, hash: upperHex(raw.hash), code: raw.code, events: raw.events }
+            }))
+        // Chunk by chunk: a block's txs arrive together and stay together, so
+        // ingestion applies them at once (its cost per event falls with the chunk).
         const events = Stream.fromQueue(queue).pipe(
-          Stream.mapEffect((raw): Effect.Effect<ChainEvent, ChainEventsUnavailable> =>
-            raw._tag !== "RawTx"
-              ? Effect.succeed(raw)
-              : Effect.map(conn.blockTime(raw.height), (time) => ({
-                _tag: "Tx" as const,
-                tx: { chain_id: chainId, height: raw.height, time, hash: upperHex(raw.hash), code: raw.code, events: raw.events }
-              }))
-          ),
+          Stream.mapChunksEffect((raws) => Effect.map(Effect.forEach(raws, toEvent), Chunk.unsafeFromArray)),
           Stream.interruptWhenDeferred(lost)
         )
         return { head, events }
@@ -288,10 +290,12 @@ export const make = (settings: CometSettings) =>
             for (let a = from; a <= to; a += window) windows.push([a, Math.min(to, a + window - 1)])
             return Stream.fromIterable(windows).pipe(
               Stream.mapEffect(([a, b]) => searchWindow(conn, a, b)),
-              Stream.flattenIterables,
-              Stream.mapEffect(({ tx }) =>
-                Effect.map(conn.blockTime(tx.height), (time): ChainTx => ({ ...tx, chain_id: chainId, time }))
-              )
+              // A window's txs as one chunk, which ingestion applies at once.
+              Stream.mapEffect((found) =>
+                Effect.forEach(found, ({ tx }) =>
+                  Effect.map(conn.blockTime(tx.height), (time): ChainTx => ({ ...tx, chain_id: chainId, time })))
+              ),
+              Stream.flattenIterables
             )
           })
         ).pipe(Stream.withSpan("ChainEvents.backfill", { attributes: { chainId, from, to } }))

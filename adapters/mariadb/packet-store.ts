@@ -76,27 +76,34 @@ export const make = Effect.gen(function*() {
       }
     })
 
+  const observe = <A>(route: PacketRoute, decide: (slice: PacketSlice) => readonly [SliceWrite, A]) =>
+    sql`INSERT IGNORE INTO packet_routes ${sql.insert({ ...route, parked: "[]", parked_min_at: null })}`.pipe(
+      ops.run("observe"),
+      Effect.zipRight(ops.transaction(
+        "observe",
+        Effect.gen(function*() {
+          const [routeRow] = yield* sql<{ parked: unknown }>`SELECT parked FROM packet_routes WHERE ${routeWhere(sql, route)} FOR UPDATE`
+          const packets = yield* sql<{ body: unknown }>`SELECT body FROM packets WHERE ${routeWhere(sql, route)}
+            ORDER BY chain_id FOR UPDATE`.pipe(Effect.flatMap(decodePackets))
+          const slice: PacketSlice = {
+            packets,
+            parked: routeRow === undefined ? [] : yield* parkedBody.decode(routeRow.parked),
+            links: yield* linkRows(sql`port_id = ${route.src_port} AND channel_id = ${route.src_channel}`)
+          }
+          const [write, a] = decide(slice)
+          yield* writeSlice(route, write)
+          return a
+        }).pipe(ops.run("observe"))
+      ))
+    )
+
   return PacketStore.of({
-    observe: <A>(route: PacketRoute, decide: (slice: PacketSlice) => readonly [SliceWrite, A]) =>
-      sql`INSERT IGNORE INTO packet_routes ${sql.insert({ ...route, parked: "[]", parked_min_at: null })}`.pipe(
-        ops.run("observe"),
-        Effect.zipRight(ops.transaction(
-          "observe",
-          Effect.gen(function*() {
-            const [routeRow] = yield* sql<{ parked: unknown }>`SELECT parked FROM packet_routes WHERE ${routeWhere(sql, route)} FOR UPDATE`
-            const packets = yield* sql<{ body: unknown }>`SELECT body FROM packets WHERE ${routeWhere(sql, route)}
-              ORDER BY chain_id FOR UPDATE`.pipe(Effect.flatMap(decodePackets))
-            const slice: PacketSlice = {
-              packets,
-              parked: routeRow === undefined ? [] : yield* parkedBody.decode(routeRow.parked),
-              links: yield* linkRows(sql`port_id = ${route.src_port} AND channel_id = ${route.src_channel}`)
-            }
-            const [write, a] = decide(slice)
-            yield* writeSlice(route, write)
-            return a
-          }).pipe(ops.run("observe"))
-        ))
-      ),
+    observe,
+
+    // One transaction per item, as `observe`: one across many routes would lock them in
+    // an order another replica's chunk may not share.
+    observeEach: <I, A>(items: ReadonlyArray<I>, route: (item: I) => PacketRoute, decide: (slice: PacketSlice, item: I) => readonly [SliceWrite, A]) =>
+      Effect.forEach(items, (item) => observe(route(item), (slice) => decide(slice, item))),
 
     get: (key: PacketKey) =>
       sql<{ body: unknown }>`SELECT body FROM packets

@@ -1,4 +1,4 @@
-import { Clock, Context, Effect, Either, Layer, Queue, Stream } from "effect"
+import { Clock, Context, Effect, Either, Exit, Layer, Option, Queue, Stream } from "effect"
 import { PACKET_EVENT_TYPES } from "../../core/clearing/events.js"
 import type { ChainHead, ChainTx, TxEvent } from "../../core/clearing/model.js"
 import { sha256Hex } from "../../core/shared/hash.js"
@@ -60,7 +60,12 @@ export const make = (chainIds: ReadonlyArray<string>) =>
             }),
             () => Effect.sync(() => c.subscribers.delete(queue)).pipe(Effect.zipRight(Queue.shutdown(queue)))
           )
-          return { head, events: Stream.fromQueue(queue).pipe(Stream.mapEffect((e) => e)) }
+          // Chunks kept as the queue hands them over (a block's txs together, as CometBFT sends them).
+          const events = Stream.fromQueue(queue).pipe(
+            Stream.map(Either.match({ onLeft: (e) => Exit.fail(Option.some(e)), onRight: Exit.succeed })),
+            Stream.flattenExitOption
+          )
+          return { head, events }
         }).pipe(Effect.withSpan("ChainEvents.subscribe", { attributes: { chainId } })),
       backfill: (chainId, from, to) =>
         Stream.unwrap(

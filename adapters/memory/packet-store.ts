@@ -122,19 +122,23 @@ export const make = Effect.sync(() => {
     }
   }
 
+  const observeOne = <A>(route: PacketRoute, decide: (slice: PacketSlice) => readonly [SliceWrite, A]): A => {
+    const key = routeKey(route)
+    const slice: PacketSlice = {
+      packets: onRoute(route),
+      parked: parked.get(key) ?? [],
+      links: linksByEnd.get(`${route.src_port}/${route.src_channel}`)?.slice() ?? []
+    }
+    const [w, a] = decide(slice)
+    write(key, w)
+    return a
+  }
+
   return PacketStore.of({
     observe: <A>(route: PacketRoute, decide: (slice: PacketSlice) => readonly [SliceWrite, A]) =>
-      leafSpan("PacketStore.observe", () => {
-        const key = routeKey(route)
-        const slice: PacketSlice = {
-          packets: onRoute(route),
-          parked: parked.get(key) ?? [],
-          links: linksByEnd.get(`${route.src_port}/${route.src_channel}`)?.slice() ?? []
-        }
-        const [w, a] = decide(slice)
-        write(key, w)
-        return a
-      }),
+      leafSpan("PacketStore.observe", () => observeOne(route, decide)),
+    observeEach: <I, A>(items: ReadonlyArray<I>, route: (item: I) => PacketRoute, decide: (slice: PacketSlice, item: I) => readonly [SliceWrite, A]) =>
+      leafSpan("PacketStore.observeEach", () => items.map((item) => observeOne(route(item), (slice) => decide(slice, item)))),
     get: Effect.fn("PacketStore.get")(function*(key: PacketKey) {
       return Option.fromNullable(lookup(key))
     }),

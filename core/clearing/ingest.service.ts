@@ -1,11 +1,11 @@
-import { Clock, Context, type Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
+import { Chunk, Clock, Context, type Duration, Effect, Layer, Option, Schedule, Stream } from "effect"
 import type { StoreUnavailable } from "../shared/errors.js"
-import { ChainEvents, ChainEventsUnavailable } from "../../ports/chain-events.js"
+import { type ChainEvent, ChainEvents, ChainEventsUnavailable } from "../../ports/chain-events.js"
 import { EventBus } from "../../ports/event-bus.js"
 import { PacketStore } from "../../ports/packet-store.js"
 import { classify, destinationOf, linkKey } from "./classification.machine.js"
 import { applyEvent, type PacketChange, parseTx, routeOf } from "./events.js"
-import { type ChainHead, type ChainTx, packetId, type PacketUpdate, PacketUpdateTopic } from "./model.js"
+import { type ChainHead, type ChainTx, type ChannelLink, type PacketEvent, packetId, type PacketUpdate, PacketUpdateTopic } from "./model.js"
 
 export interface IngestSettings {
   /** Blocks to backfill the first time a chain is followed (no cursor stored yet). */
@@ -36,6 +36,8 @@ export class PacketIngest extends Context.Tag("relaygate/clearing/PacketIngest")
   {
     /** Applies one committed tx; applying it again changes nothing. */
     readonly applyTx: (tx: ChainTx) => Effect.Effect<ReadonlyArray<PacketChange>, StoreUnavailable>
+    /** Applies committed txs in their order, as `applyTx` one after the other would. */
+    readonly applyTxs: (txs: ReadonlyArray<ChainTx>) => Effect.Effect<ReadonlyArray<PacketChange>, StoreUnavailable>
     /** One connection: returns when the live stream ends, fails when it breaks. */
     readonly followOnce: (chainId: string) => Effect.Effect<void, ChainEventsUnavailable | StoreUnavailable>
     /** Follows a chain for ever, reconnecting with backoff. */
@@ -62,6 +64,20 @@ const updateOf = (c: PacketChange, status: PacketUpdate["status"]): PacketUpdate
 
 const noHeights: ReadonlyMap<string, number> = new Map()
 
+/**
+ * Most txs applied in one step. The memory store decides a whole step without
+ * yielding, and the event loop it runs on serves HTTP too: 256 txs are a few
+ * milliseconds. A backfill window can hold thousands.
+ */
+const MAX_STEP = 256
+
+const steps = <A>(as: ReadonlyArray<A>): ReadonlyArray<ReadonlyArray<A>> => {
+  if (as.length <= MAX_STEP) return [as]
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < as.length; i += MAX_STEP) out.push(as.slice(i, i + MAX_STEP))
+  return out
+}
+
 const publishFailed = (e: { readonly message: string }) => Effect.logWarning("packet_update not published", e.message)
 
 export const make = Effect.gen(function*() {
@@ -73,34 +89,37 @@ export const make = Effect.gen(function*() {
   // The head each chain's txs last moved the store to.
   const advanced = new Map<string, ChainHead>()
 
-  // Runs per committed tx: a plain span without a call-site stack trace, as
-  // `Effect.fn` and the trace each cost a `new Error()` (row 7 of bench/).
-  const applyTx = (tx: ChainTx) =>
+  const linkOf = (links: Map<string, string>, l: ChannelLink) =>
+    links.set(linkKey(l.chain_id, l.port_id, l.channel_id), l.counterparty_chain_id)
+
+  // Runs per chunk of committed txs, a block's worth or more when ingestion
+  // lags: parsing and deciding are plain code, and the store, the head and the
+  // clock are visited once per chunk rather than once per event (row 7 of
+  // bench/). A plain span without a call-site stack trace, as `Effect.fn`'s
+  // costs a `new Error()` per call.
+  const applyTxs = (txs: ReadonlyArray<ChainTx>) =>
     Effect.gen(function*() {
-      const parsed = parseTx(tx)
-      for (const p of parsed.problems) yield* Effect.logWarning("unreadable packet event", p)
+      const events: Array<PacketEvent> = []
+      for (const tx of txs) {
+        const parsed = parseTx(tx)
+        for (const p of parsed.problems) yield* Effect.logWarning("unreadable packet event", p)
+        for (const ev of parsed.events) events.push(ev)
+      }
       const changes: Array<PacketChange> = []
       // The links classification needs are those of the changed packets' source
       // ends: each route's slice holds them and the writes add to them, so there
       // is no need to read every link the store knows.
       const links = new Map<string, string>()
-      for (const ev of parsed.events) {
-        const changed = yield* store.observe(routeOf(ev), (slice) => {
+      if (events.length > 0) {
+        const changed = yield* store.observeEach(events, routeOf, (slice, ev) => {
           const outcome = applyEvent(slice, ev)
-          for (const l of slice.links) links.set(linkKey(l.chain_id, l.port_id, l.channel_id), l.counterparty_chain_id)
-          for (const l of outcome.write.links) links.set(linkKey(l.chain_id, l.port_id, l.channel_id), l.counterparty_chain_id)
+          for (const l of slice.links) linkOf(links, l)
+          for (const l of outcome.write.links) linkOf(links, l)
           return [outcome.write, outcome.changes] as const
         })
-        for (const c of changed) changes.push(c)
+        for (const c of changed) for (const change of c) changes.push(change)
       }
-      const last = advanced.get(tx.chain_id)
-      // Heads only move forward, so the block this service has already moved
-      // the head to (or past) needs no second write; a block holds many txs.
-      if (last === undefined || tx.height > last.height || (tx.height === last.height && tx.time !== last.time)) {
-        const head = { chain_id: tx.chain_id, height: tx.height, time: tx.time }
-        yield* store.advance(tx.chain_id, { head })
-        advanced.set(tx.chain_id, head)
-      }
+      yield* advanceHeads(txs)
       if (changes.length === 0) return changes
       const now = yield* Clock.currentTimeMillis
       // Heights matter only to a packet with a timeout height and a known
@@ -114,7 +133,50 @@ export const make = Effect.gen(function*() {
         yield* bus.publish(PacketUpdateTopic, updateOf(c, status)).pipe(Effect.catchAll(publishFailed))
       }
       return changes as ReadonlyArray<PacketChange>
-    }).pipe(Effect.withSpan("PacketIngest.applyTx", { captureStackTrace: false }))
+    }).pipe(Effect.withSpan("PacketIngest.applyTxs", { captureStackTrace: false }))
+
+  // Heads only move forward, so a block this service has already moved the
+  // head to (or past) needs no second write; a block holds many txs.
+  const advanceHeads = (txs: ReadonlyArray<ChainTx>) => {
+    const moved = new Map<string, ChainHead>()
+    for (const tx of txs) {
+      const last = moved.get(tx.chain_id) ?? advanced.get(tx.chain_id)
+      if (last === undefined || tx.height > last.height || (tx.height === last.height && tx.time !== last.time)) {
+        moved.set(tx.chain_id, { chain_id: tx.chain_id, height: tx.height, time: tx.time })
+      }
+    }
+    return Effect.forEach(moved.values(), (head) =>
+      Effect.map(store.advance(head.chain_id, { head }), () => {
+        advanced.set(head.chain_id, head)
+      }), { discard: true })
+  }
+
+  /**
+   * A chunk of the live stream: its txs in runs between heartbeats. Live txs
+   * arrive in commit order, so once a run ending at height h is applied every
+   * tx below h has been, but h itself may still have more.
+   */
+  const applyLive = (chainId: string, chunk: Chunk.Chunk<ChainEvent>) =>
+    Effect.gen(function*() {
+      let run: Array<ChainTx> = []
+      for (const ev of chunk) {
+        if (ev._tag === "Tx") {
+          run.push(ev.tx)
+          continue
+        }
+        yield* applyRun(chainId, run)
+        run = []
+        yield* store.advance(chainId, { head: ev.head })
+      }
+      yield* applyRun(chainId, run)
+    })
+
+  const applyRun = (chainId: string, run: ReadonlyArray<ChainTx>) =>
+    Effect.forEach(
+      run.length === 0 ? [] : steps(run),
+      (step) => Effect.zipRight(applyTxs(step), store.advance(chainId, { cursor: step[step.length - 1]!.height - 1 })),
+      { discard: true }
+    )
 
   const followOnce = Effect.fn("PacketIngest.followOnce")(function*(chainId: string) {
     yield* Effect.scoped(Effect.gen(function*() {
@@ -127,18 +189,12 @@ export const make = Effect.gen(function*() {
       })
       if (from <= sub.head.height) {
         yield* Effect.logInfo("backfilling", { chainId, from: Math.max(1, from), to: sub.head.height })
-        yield* chainEvents.backfill(chainId, Math.max(1, from), sub.head.height).pipe(Stream.runForEach(applyTx))
+        yield* chainEvents.backfill(chainId, Math.max(1, from), sub.head.height).pipe(
+          Stream.runForEachChunk((chunk) => Effect.forEach(steps(Chunk.toReadonlyArray(chunk)), applyTxs, { discard: true }))
+        )
       }
       yield* store.advance(chainId, { cursor: sub.head.height })
-      yield* sub.events.pipe(
-        Stream.runForEach((ev) =>
-          ev._tag === "Head"
-            ? store.advance(chainId, { head: ev.head })
-            // Live txs arrive in commit order: once one at height h arrives, every
-            // tx below h has been applied, but h itself may still have more.
-            : Effect.zipRight(applyTx(ev.tx), store.advance(chainId, { cursor: ev.tx.height - 1 }))
-        )
-      )
+      yield* sub.events.pipe(Stream.runForEachChunk((chunk) => applyLive(chainId, chunk)))
     }))
   })
 
@@ -159,7 +215,8 @@ export const make = Effect.gen(function*() {
     )
 
   return PacketIngest.of({
-    applyTx,
+    applyTx: (tx) => applyTxs([tx]),
+    applyTxs,
     followOnce,
     follow,
     followAll: () =>

@@ -66,6 +66,29 @@ export const packetStoreContract = (name: string, layer: Layer.Layer<PacketStore
         expect(other.packets).toEqual([])
       })))
 
+    it.effect("observeEach decides its items in order, each on what the ones before it wrote", () =>
+      run(Effect.gen(function*() {
+        const store = yield* PacketStore
+        const r = route()
+        const other = route()
+        const events = [
+          ...parseTx(tx("osmosis-1", 20, [sendEvent(r)])).events,
+          ...parseTx(tx("noble-1", 21, [recvEvent(r)])).events,
+          ...parseTx(tx("noble-1", 21, [recvEvent(other)])).events
+        ]
+        const kinds = yield* store.observeEach(events, routeOf, (slice, ev) => {
+          const out = applyEvent(slice, ev)
+          return [out.write, out.changes.map((c) => c.kind)] as const
+        })
+        // The recv found the packet its send wrote one item before; the other route's recv has no packet yet.
+        expect(kinds).toEqual([["sent"], ["received"], []])
+        const got = Option.getOrThrow(yield* store.get({ chain_id: "osmosis-1", src_channel: r.src_channel, sequence: r.sequence }))
+        expect(got).toMatchObject({ dst_chain_id: "noble-1", relay_attempts: 1 })
+        const parked = yield* store.observe(other, (s) => [{ put: [], parked: s.parked, links: [] }, s.parked] as const)
+        expect(parked).toHaveLength(1)
+        expect(yield* store.observeEach([], routeOf, () => { throw new Error("no item, no decision") })).toEqual([])
+      })))
+
     it.effect("concurrent observations of one route are serialized", () =>
       run(Effect.gen(function*() {
         const store = yield* PacketStore

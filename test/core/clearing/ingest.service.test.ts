@@ -1,11 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Option, Stream, TestClock } from "effect"
+import fc from "fast-check"
 import { SimulatedChains } from "../../../adapters/memory/chain-events.js"
 import { PacketIngest } from "../../../core/clearing/ingest.service.js"
 import { PacketUpdateTopic } from "../../../core/clearing/model.js"
 import { EventBus } from "../../../ports/event-bus.js"
 import { PacketStore } from "../../../ports/packet-store.js"
-import { ackEvent, recvEvent, route, sendEvent, T0, transferData } from "../../support/clearing.js"
+import { ackEvent, recvEvent, route, sendEvent, T0, timeoutEvent, transferData, tx } from "../../support/clearing.js"
 import { clearingWorld, settle } from "../../support/clearing-world.js"
 
 describe("packet ingestion", () => {
@@ -63,6 +64,27 @@ describe("packet ingestion", () => {
       clearingWorld()
     ))
 
+  it.scoped("applies a block's txs, which arrive together, and moves the cursor below the newest block only", () =>
+    Effect.provide(
+      Effect.gen(function*() {
+        yield* TestClock.setTime(T0)
+        const chains = yield* SimulatedChains
+        const store = yield* PacketStore
+        yield* Effect.forkScoped((yield* PacketIngest).followAll())
+        yield* Effect.repeatN(Effect.yieldNow(), 20)
+
+        const rs = [route(), route(), route()]
+        const block = yield* chains.commit("osmosis-1", rs.map((r) => [sendEvent(r)]))
+        const keyOf = (r: (typeof rs)[number]) => ({ chain_id: "osmosis-1", src_channel: r.src_channel, sequence: r.sequence })
+        yield* settle(store.get(keyOf(rs[2]!)), Option.isSome)
+        for (const r of rs) expect(Option.isSome(yield* store.get(keyOf(r)))).toBe(true)
+        // More txs of the newest block may still come: the cursor stays below it.
+        expect(yield* settle(store.cursor("osmosis-1"), (c) => Option.getOrElse(c, () => 0) === block[0]!.height - 1)).toEqual(Option.some(block[0]!.height - 1))
+        expect((yield* store.heads()).find((h) => h.chain_id === "osmosis-1")?.height).toBe(block[0]!.height)
+      }),
+      clearingWorld()
+    ))
+
   it.effect("applying the same tx twice changes nothing the second time", () =>
     Effect.provide(
       Effect.gen(function*() {
@@ -107,5 +129,43 @@ describe("packet ingestion", () => {
         ])
       }),
       clearingWorld()
+    ))
+})
+
+describe("packet ingestion in chunks", () => {
+  // A few routes and chains, so events of one packet meet in any order and chunk.
+  const CHAINS = ["osmosis-1", "noble-1", "cosmoshub-4"] as const
+  const ROUTES = Array.from({ length: 3 }, () => route())
+  const KINDS = [sendEvent, recvEvent, ackEvent, timeoutEvent] as const
+  const history = fc.array(
+    fc.record({ chain: fc.constantFrom(...CHAINS), route: fc.constantFrom(...ROUTES), kind: fc.constantFrom(...KINDS), newBlock: fc.boolean() }),
+    { minLength: 1, maxLength: 30 }
+  ).map((steps) => {
+    let height = 10
+    return steps.map((s, i) => {
+      if (s.newBlock) height++
+      return tx(s.chain, height, [s.kind(s.route)], { hash: `H${i}` })
+    })
+  })
+  const cuts = (n: number) => fc.array(fc.integer({ min: 1, max: n }), { maxLength: n }).map((xs) => [...new Set(xs)].sort((a, b) => a - b))
+
+  const ingestWith = (apply: (ingest: PacketIngest["Type"]) => Effect.Effect<ReadonlyArray<ReadonlyArray<unknown>>, unknown>) =>
+    Effect.gen(function*() {
+      const changes = yield* apply(yield* PacketIngest)
+      const store = yield* PacketStore
+      return { changes: changes.flat(), packets: yield* store.list({}), links: yield* store.links(), heads: yield* store.heads() }
+    }).pipe(Effect.provide(clearingWorld()))
+
+  it.effect("applies any chunking of a history as one tx at a time would: same changes, packets, links and heads", () =>
+    Effect.promise(() =>
+      fc.assert(fc.asyncProperty(history.chain((txs) => fc.tuple(fc.constant(txs), cuts(txs.length))), ([txs, at]) =>
+        Effect.runPromise(Effect.gen(function*() {
+          const one = yield* ingestWith((ingest) => Effect.forEach(txs, (t) => ingest.applyTx(t)))
+          const chunked = yield* ingestWith((ingest) =>
+            Effect.forEach([0, ...at].map((from, i) => txs.slice(from, [...at, txs.length][i])), (chunk) => ingest.applyTxs(chunk))
+          )
+          expect(chunked).toEqual(one)
+        }))
+      ), { numRuns: 60 })
     ))
 })

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Effect } from "effect"
 import { machine, type Row, table } from "./harness.js"
-import { appProcess } from "./rows/app-process.js"
+import { appProcess, bareProcess } from "./rows/app-process.js"
 import { schnorrVerify, sr25519Verify } from "./rows/crypto.js"
 import { httpEpochs } from "./rows/http-epochs.js"
 import { httpRespond } from "./rows/http-respond.js"
@@ -42,8 +42,9 @@ const program = Effect.gen(function*() {
       Effect.flatMap(measure, (before) => load((first.ours.value + before.ours.value) / 2))
     yield* Effect.scoped(Effect.gen(function*() {
       const app = yield* appProcess()
-      if (runs(3) && schnorr) done(yield* around(schnorr, schnorrVerify, (v) => httpRespond(app, v)))
-      if (runs(4) && sr25519) done(yield* around(sr25519, sr25519Verify, (v) => httpEpochs(app, v)))
+      const bare = yield* bareProcess()
+      if (runs(3) && schnorr) done(yield* around(schnorr, schnorrVerify, (v) => httpRespond(app, bare, v)))
+      if (runs(4) && sr25519) done(yield* around(sr25519, sr25519Verify, (v) => httpEpochs(app, bare, v)))
     }))
   }
   if (runs(5)) done(yield* rejections)

@@ -35,32 +35,26 @@ export interface App {
   readonly child: ChildProcess
 }
 
-export const appProcess = (env: Record<string, string> = {}) =>
+/** A server in its own process on a free port, up once `up` accepts its answer to GET `probe`. */
+const serverProcess = (args: ReadonlyArray<string>, env: Record<string, string>, probe: string, up: (r: Response) => boolean) =>
   Effect.acquireRelease(
     Effect.promise(async (): Promise<App> => {
       const port = await freePort()
-      const child = spawn(process.execPath, [...profileArgs(), "--import", "tsx", "apps/cli.ts", "serve"], {
+      const child = spawn(process.execPath, [...profileArgs(), ...args], {
         cwd: root,
-        env: {
-          PATH: process.env["PATH"] ?? "",
-          PORT: String(port),
-          LOG_LEVEL: "warn",
-          // To compare the app's settings for it: `VERIFY_THREADS=0 npm run bench -- --row 3`.
-          ...(process.env["VERIFY_THREADS"] === undefined ? {} : { VERIFY_THREADS: process.env["VERIFY_THREADS"] }),
-          ...env
-        },
+        env: { PATH: process.env["PATH"] ?? "", PORT: String(port), ...env },
         stdio: ["ignore", "ignore", "inherit"]
       })
       const url = `http://127.0.0.1:${port}`
       // Start-up loads the whole app through tsx: a minute or more when the machine is busy.
       const deadline = Date.now() + 180_000
       while (Date.now() < deadline) {
-        const up = await fetch(`${url}/health`).then((r) => r.ok, () => false)
-        if (up) return { url, child }
+        const ok = await fetch(`${url}${probe}`).then(up, () => false)
+        if (ok) return { url, child }
         await new Promise((r) => setTimeout(r, 100))
       }
       child.kill("SIGKILL")
-      throw new Error("the app did not start")
+      throw new Error(`${args.join(" ")} did not start`)
     }),
     ({ child }) =>
       Effect.promise(() =>
@@ -75,3 +69,14 @@ export const appProcess = (env: Record<string, string> = {}) =>
         })
       )
   )
+
+export const appProcess = (env: Record<string, string> = {}) =>
+  serverProcess(["--import", "tsx", "apps/cli.ts", "serve"], {
+    LOG_LEVEL: "warn",
+    // To compare the app's settings for it: `VERIFY_THREADS=0 npm run bench -- --row 3`.
+    ...(process.env["VERIFY_THREADS"] === undefined ? {} : { VERIFY_THREADS: process.env["VERIFY_THREADS"] }),
+    ...env
+  }, "/health", (r) => r.ok)
+
+/** The floor of rows 3 and 4 (bench/bare/server.mjs): node:http and the verifier thread, nothing else. */
+export const bareProcess = () => serverProcess(["bench/bare/server.mjs"], {}, "/", () => true)

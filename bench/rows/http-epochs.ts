@@ -5,6 +5,7 @@ import { Effect } from "effect"
 import { Commitments } from "../../core/epochs/commitments.js"
 import { bytesToHex } from "../../core/shared/hex.js"
 import { row } from "../harness.js"
+import { floor } from "./bare.js"
 import type { App } from "./app-process.js"
 import { cannon, describeLoad, loadProblems, type Planned } from "./load.js"
 
@@ -38,16 +39,17 @@ export const signedCurrentRequests = (hotkeys: number, perHotkey: number) =>
   })
 
 /** Row 4: the epochs route, sr25519 signed, against the sr25519 verifier's single-core rate (row 2). */
-export const httpEpochs = (app: App, verifiesPerSecond: number) =>
+export const httpEpochs = (app: App, bare: App, verifiesPerSecond: number) =>
   Effect.gen(function*() {
     const plan = yield* signedCurrentRequests(HOTKEYS, PER_HOTKEY)
     const r = yield* Effect.promise(() => cannon(app.url, app.child.pid!, plan))
+    const bound = yield* floor(bare, "current", HOTKEYS * PER_HOTKEY, verifiesPerSecond)
     return row({
       id: 4,
       name: "HTTP GET zipcode-assignments/current (sr25519)",
       ours: { label: describeLoad(r), value: r.rps, unit: "req/s" },
       baseline: { label: "sr25519 verifier alone, one core (row 2, mean of start and just before)", value: verifiesPerSecond, unit: "verify/s" },
       target: { op: ">=", value: 0.7 },
-      ...(loadProblems(r) === undefined ? {} : { note: loadProblems(r)! })
+      note: [bound, loadProblems(r)].filter((n) => n !== undefined).join("; ")
     })
   })

@@ -9,6 +9,14 @@ import { PacketStore } from "../../../ports/packet-store.js"
 import { ackEvent, recvEvent, route, sendEvent, T0, timeoutEvent, transferData, tx } from "../../support/clearing.js"
 import { clearingWorld, settle } from "../../support/clearing-world.js"
 
+/** Ingestion following every simulated chain, from T0 on the test clock. */
+const following = Effect.gen(function*() {
+  yield* TestClock.setTime(T0)
+  yield* Effect.forkScoped((yield* PacketIngest).followAll())
+  yield* Effect.repeatN(Effect.yieldNow(), 20)
+  return { chains: yield* SimulatedChains, store: yield* PacketStore }
+})
+
 describe("packet ingestion", () => {
   it.scoped("turns chain events into packets and publishes each change", () =>
     Effect.provide(
@@ -41,11 +49,7 @@ describe("packet ingestion", () => {
   it.scoped("recovers what was committed while the connection was down", () =>
     Effect.provide(
       Effect.gen(function*() {
-        yield* TestClock.setTime(T0)
-        const chains = yield* SimulatedChains
-        const store = yield* PacketStore
-        yield* Effect.forkScoped((yield* PacketIngest).followAll())
-        yield* Effect.repeatN(Effect.yieldNow(), 20)
+        const { chains, store } = yield* following
 
         const a = route()
         const b = route()
@@ -67,11 +71,7 @@ describe("packet ingestion", () => {
   it.scoped("applies a block's txs, which arrive together, and moves the cursor below the newest block only", () =>
     Effect.provide(
       Effect.gen(function*() {
-        yield* TestClock.setTime(T0)
-        const chains = yield* SimulatedChains
-        const store = yield* PacketStore
-        yield* Effect.forkScoped((yield* PacketIngest).followAll())
-        yield* Effect.repeatN(Effect.yieldNow(), 20)
+        const { chains, store } = yield* following
 
         const rs = [route(), route(), route()]
         const block = yield* chains.commit("osmosis-1", rs.map((r) => [sendEvent(r)]))

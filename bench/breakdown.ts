@@ -1,4 +1,5 @@
 import { schnorr } from "@noble/curves/secp256k1.js"
+import { readFileSync } from "node:fs"
 import * as http from "node:http"
 import { Context, Effect, Layer, Logger, LogLevel } from "effect"
 import * as ecc from "tiny-secp256k1"
@@ -11,14 +12,18 @@ import { GatewaySigner } from "../ports/gateway-signer.js"
 import { challengeMessage } from "../core/signing/challenge.js"
 import { startApp } from "../test/support/http-app.js"
 import { inProcessApp } from "../test/support/in-process-app.js"
+import { signedCurrentRequests } from "./rows/http-epochs.js"
 
 /**
  * Where the respond path's CPU goes, layer by layer, in CPU µs per request
  * (process.cpuUsage, so a busy machine slows the figures less than wall time):
  * the verifier alone; the use case on the bare memory store and as the app
  * wires it; Node's HTTP server with an empty handler; the route over loopback
- * with and without the fast path (the last three include this process's
- * client). `npx tsx bench/breakdown.ts`; compare with row 3's app CPU.
+ * with and without the fast path, and row 4's route through the fast path (the
+ * last four include this process's client). Those run with a verifier thread,
+ * as the app does, and also print the main thread's own CPU (the event loop,
+ * which bounds rows 3–4): that minus Node HTTP alone's is the route's cost
+ * beyond Node's HTTP. `npx tsx bench/breakdown.ts`; compare with row 3's app CPU.
  */
 const N = 1_500
 const cpuMicros = () => {
@@ -30,12 +35,17 @@ const sk = schnorr.utils.randomSecretKey()
 const pubkey = bytesToHex(schnorr.getPublicKey(sk))
 const intent = { recipient_pubkey: bytesToHex(schnorr.getPublicKey(schnorr.utils.randomSecretKey())), amount: 1000, asset_id: "BTC" }
 
+/** This thread's CPU time (Linux: the scheduler's count, in ns), whatever other threads of the process do. */
+const threadMicros = () => Number(readFileSync("/proc/thread-self/schedstat", "utf8").split(" ")[0]) / 1000
+
 const timed = <A, E, R>(label: string, n: number, body: Effect.Effect<A, E, R>) =>
   Effect.gen(function*() {
     const c0 = cpuMicros()
+    const t0 = threadMicros()
     yield* body
     const us = (cpuMicros() - c0) / n
-    console.log(`${label.padEnd(44)} ${us.toFixed(0).padStart(6)} CPU µs/request`)
+    const main = (threadMicros() - t0) / n
+    console.log(`${label.padEnd(44)} ${us.toFixed(0).padStart(6)} CPU µs/request ${main.toFixed(0).padStart(6)} on the main thread`)
     return us
   })
 
@@ -80,13 +90,14 @@ const useCaseInApp = Effect.scoped(Effect.gen(function*() {
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
 
-/** POSTs over loopback from this process, 32 at a time: the client's CPU is in the figure too. */
-const loopback = (port: number, plan: ReadonlyArray<{ readonly path: string; readonly body: string }>) =>
+/** Requests (POSTs when they have a body) over loopback from this process, 32 at a time: the client's CPU is in the figure too. */
+const loopback = (port: number, plan: ReadonlyArray<{ readonly path: string; readonly body?: string }>) =>
   Effect.promise(async () => {
-    const send = (path: string, body: string) =>
+    const send = (path: string, body: string | undefined) =>
       new Promise<number>((resolve, reject) => {
+        const headers = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) }
         const req = http.request(
-          { host: "127.0.0.1", port, method: "POST", path, agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
+          { host: "127.0.0.1", port, method: body === undefined ? "GET" : "POST", path, agent, headers },
           (res) => {
             res.resume()
             res.on("end", () => resolve(res.statusCode ?? 0))
@@ -122,10 +133,13 @@ const bareNode = Effect.acquireUseRelease(
   (server) => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
 )
 
+/** The app over loopback as it runs: one verifier thread, no per-IP socket cap (all load comes from here). */
+const appOverHttp = (fastPath: boolean) => startApp({ HTTP_FAST_PATH: String(fastPath), MAX_CONNECTIONS_PER_IP: "0", VERIFY_THREADS: "1" })
+
 /** The respond route over loopback, as served (fast path) or through the router (HTTP_FAST_PATH=false). */
 const overHttp = (fastPath: boolean) =>
   Effect.scoped(Effect.gen(function*() {
-    const app = yield* startApp({ HTTP_FAST_PATH: String(fastPath), MAX_CONNECTIONS_PER_IP: "0" })
+    const app = yield* appOverHttp(fastPath)
     const plan = (yield* prepared(Context.get(app.context, Sessions.SessionService))).map((p) => ({
       path: `/sessions/${p.id}/respond`,
       body: JSON.stringify({ signature: p.signature, user_pubkey: pubkey })
@@ -133,11 +147,18 @@ const overHttp = (fastPath: boolean) =>
     yield* timed(fastPath ? "respond over HTTP, fast path, client here" : "respond over HTTP, router, client here", N, loopback(Number(new URL(app.baseUrl).port), plan))
   }))
 
+/** Row 4's route over loopback through the fast path: distinct signatures, 10 per hotkey (its rate limit). */
+const currentOverHttp = Effect.scoped(Effect.gen(function*() {
+  const app = yield* appOverHttp(true)
+  const plan = yield* signedCurrentRequests(N / 10, 10)
+  yield* timed("current assignment over HTTP, fast path", N, loopback(Number(new URL(app.baseUrl).port), plan))
+}))
+
 // Twice: the first round runs while V8 is still optimising, the second is the one to read.
 const round = (n: number) =>
   Effect.zipRight(
     Effect.sync(() => console.log(n === 1 ? "round 1 (warm-up)" : "round 2")),
-    Effect.all([verifierOnly, useCase, useCaseInApp, bareNode, overHttp(true), overHttp(false)], { discard: true })
+    Effect.all([verifierOnly, useCase, useCaseInApp, bareNode, overHttp(true), overHttp(false), currentOverHttp], { discard: true })
   )
 
 Effect.runPromise(

@@ -25,7 +25,8 @@ export const make = Effect.gen(function*() {
           onNone: () => [{ epoch, created: true }, { ...s, epochs: HashMap.set(s.epochs, epoch.id, epoch) }]
         }))
     }),
-    get: Effect.fn("EpochStore.get")(function*(epochId: string) {
+    // Every current-assignment request reads its epoch here (bench row 4): no call-site stack for its span.
+    get: Effect.fn("EpochStore.get", { captureStackTrace: false })(function*(epochId: string) {
       return HashMap.get((yield* Ref.get(ref)).epochs, epochId)
     }),
     list: Effect.fn("EpochStore.list")(function*(filter: EpochListFilter) {

@@ -53,6 +53,8 @@ interface Compiled {
   readonly success: { readonly status: number; readonly encode: (a: unknown) => unknown }
   /** Each declared error status with its schema, as the router encodes failures. */
   readonly errors: ReadonlyArray<{ readonly status: number; readonly is: (u: unknown) => boolean; readonly encode: (e: unknown) => unknown }>
+  /** Its answers' security headers: they depend on the path only for the docs pages, which no fast route is. */
+  readonly security: Readonly<Record<string, string>>
 }
 
 const compile = (route: FastRoute): Compiled => {
@@ -83,7 +85,8 @@ const compile = (route: FastRoute): Compiled => {
             onNone: () => [],
             onSome: (a) => [{ status, is: Schema.is(Schema.make(a)), encode: Schema.encodeSync(Schema.make(a)) }]
           })
-        )
+        ),
+        security: securityHeadersFor(endpoint.path)
       }
     }
   })
@@ -111,9 +114,9 @@ type Outcome =
 
 const handOver = (body?: string): Outcome => (body === undefined ? { _tag: "HandOver" } : { _tag: "HandOver", body })
 
-const write = (res: ServerResponse, response: HttpServerResponse.HttpServerResponse) => {
+const write = (res: ServerResponse, response: HttpServerResponse.HttpServerResponse, extra?: Readonly<Record<string, string>>) => {
   const body = response.body._tag === "Uint8Array" ? response.body : undefined
-  const headers: Record<string, string> = { ...response.headers }
+  const headers: Record<string, string> = { ...response.headers, ...extra }
   if (body !== undefined) {
     headers["content-type"] = body.contentType
     headers["content-length"] = String(body.body.length)
@@ -131,7 +134,13 @@ export const make = Effect.gen(function*() {
     return owner === undefined || modules.has(owner)
   })
   const cors = Option.isSome(yield* CorsConfig)
-  const runtime = yield* Effect.runtime<Metrics>()
+  const metrics = yield* Metrics
+  // The handlers were built with their services (a FastRoute's handle requires none), so a request's fiber
+  // runs on an empty context: every span and provideService on the way swaps the fiber's context, and the
+  // runtime copies it and compares it with the old one entry by entry, which on the app's context (80
+  // services) was a tenth of the event loop's time.
+  const { fiberRefs, runtimeFlags } = yield* Effect.runtime<never>()
+  const fork = Runtime.runFork(Runtime.make({ context: Context.empty(), fiberRefs, runtimeFlags }))
   const { limits } = guard
   let served = 0
 
@@ -196,10 +205,9 @@ export const make = Effect.gen(function*() {
       if (Option.isNone(outcome) || outcome.value._tag === "HandOver") {
         return guard.handOver(req, res, Option.isSome(outcome) && outcome.value._tag === "HandOver" ? outcome.value.body : undefined)
       }
-      let response = HttpServerResponse.setHeaders(outcome.value.response, { ...securityHeadersFor(path), "x-request-id": requestId })
-      if (guard.admission.draining) response = HttpServerResponse.setHeader(response, "connection", "close")
-      write(res, response)
-      yield* recordRequest({ requestId, method: c.method, path, route: c.template, status: response.status, seconds: (performance.now() - t0) / 1000 })
+      const { response } = outcome.value
+      write(res, response, guard.admission.draining ? { ...c.security, "x-request-id": requestId, connection: "close" } : { ...c.security, "x-request-id": requestId })
+      yield* recordRequest(metrics, { requestId, method: c.method, path, route: c.template, status: response.status, seconds: (performance.now() - t0) / 1000 })
     })
 
   /** Takes the request when a fast route serves it and nothing the general middleware answers itself applies. */
@@ -218,7 +226,7 @@ export const make = Effect.gen(function*() {
     } else if ((declared !== undefined && declared !== "0") || req.headers["transfer-encoding"] !== undefined) return false
     const params = pathParams(c.pattern.exec(path)?.groups)
     if (Option.isNone(params)) return false
-    Runtime.runFork(runtime)(serve(c, req, res, path, params.value, q === -1 ? "" : url.slice(q + 1)).pipe(
+    fork(serve(c, req, res, path, params.value, q === -1 ? "" : url.slice(q + 1)).pipe(
       Effect.catchAllCause((cause) =>
         Effect.sync(() => {
           if (!res.headersSent) write(res, pick(guard.modules, path).internal())

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import { HttpApi, HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Exit } from "effect"
+import { type Context, Effect, Exit, LogLevel } from "effect"
 import { Metrics } from "../../ports/metrics.js"
 import { RelaygateApi } from "./api.js"
 import { routePattern } from "./route-pattern.js"
@@ -52,16 +52,17 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 /** The client's X-Request-Id when it is a sane token, else a fresh UUID. */
 export const requestIdOf = (given: string | undefined): string => given !== undefined && REQUEST_ID.test(given) ? given : randomUUID()
 
-/** One answered request: its count and latency by route template and status, 429s as refusals, one access log line. */
-export const recordRequest = Effect.fn("Http.recordRequest", { captureStackTrace: false })(function*(
-  r: { readonly requestId: string; readonly method: string; readonly path: string; readonly route: string; readonly status: number; readonly seconds: number }
-) {
-  const metrics = yield* Metrics
-  const labels = { method: r.method, route: r.route, status: String(r.status) }
-  yield* metrics.increment("relaygate_http_requests_total", labels)
-  yield* metrics.observe("relaygate_http_request_duration_seconds", labels, r.seconds)
-  if (r.status === 429) yield* metrics.increment("relaygate_rate_limit_refusals_total", { route: r.route })
-  yield* Effect.logInfo("http request").pipe(
+interface AnsweredRequest {
+  readonly requestId: string
+  readonly method: string
+  readonly path: string
+  readonly route: string
+  readonly status: number
+  readonly seconds: number
+}
+
+const accessLog = (r: AnsweredRequest) =>
+  Effect.logInfo("http request").pipe(
     Effect.annotateLogs({
       request_id: r.requestId,
       method: r.method,
@@ -71,7 +72,23 @@ export const recordRequest = Effect.fn("Http.recordRequest", { captureStackTrace
       duration_ms: Math.round(r.seconds * 100_000) / 100
     })
   )
-})
+
+/**
+ * One answered request: its count and latency by route template and status, 429s as refusals, one
+ * access log line. Runs on every request: no span of its own, and the log line's annotations (a
+ * fiber-ref swap) are only built when info lines are written at all.
+ */
+export const recordRequest = (metrics: Context.Tag.Service<Metrics>, r: AnsweredRequest): Effect.Effect<void> => {
+  const labels = { method: r.method, route: r.route, status: String(r.status) }
+  const counted = Effect.zipRight(
+    metrics.increment("relaygate_http_requests_total", labels),
+    metrics.observe("relaygate_http_request_duration_seconds", labels, r.seconds)
+  )
+  return Effect.zipRight(
+    r.status === 429 ? Effect.zipRight(counted, metrics.increment("relaygate_rate_limit_refusals_total", { route: r.route })) : counted,
+    Effect.asVoid(Effect.whenLogLevel(Effect.suspend(() => accessLog(r)), LogLevel.Info))
+  )
+}
 
 /**
  * Every request: an id (the client's X-Request-Id when it is a sane token,
@@ -83,6 +100,7 @@ export const recordRequest = Effect.fn("Http.recordRequest", { captureStackTrace
 export const observeRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R | Metrics> =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
+    const metrics = yield* Metrics
     const requestId = requestIdOf(request.headers["x-request-id"])
     const path = request.url.split("?")[0] ?? "/"
     // The server writes the response before outer middleware sees it, so the header goes on as a pre-response handler.
@@ -91,7 +109,7 @@ export const observeRequests = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Defau
     const exit = yield* app.pipe(Effect.annotateLogs({ request_id: requestId }), Effect.exit)
     // A failure that reached this far has no response yet; the server answers 500 for it.
     const status = Exit.isSuccess(exit) ? exit.value.status : Exit.isInterrupted(exit) ? 499 : 500
-    yield* recordRequest({
+    yield* recordRequest(metrics, {
       requestId,
       method: request.method,
       path,

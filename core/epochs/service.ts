@@ -165,15 +165,7 @@ export const make = Effect.gen(function*() {
     maxListings: settings.maxListings
   }
 
-  /**
-   * The epoch containing `now`, assigned on first use. Selection is
-   * deterministic, so racing callers (or replicas) compute the same epoch and
-   * the store's insert-if-absent keeps exactly one.
-   */
-  const ensureEpoch = Effect.fn("EpochService.ensureEpoch")(function*(now: number) {
-    const window = epochAt(now)
-    const existing = yield* store.get(window.id)
-    if (Option.isSome(existing)) return existing.value
+  const assignEpoch = Effect.fn("EpochService.ensureEpoch")(function*(window: EpochWindow, now: number) {
     const entries = yield* catalogue.entries()
     const recent = yield* store.list({ startAfter: window.start - settings.cooldownMs, startBefore: window.start })
     const recentlyAssigned = new Set(recent.flatMap((e) => e.zipcodes.map((z) => z.zipcode)))
@@ -190,6 +182,17 @@ export const make = Effect.gen(function*() {
     const claimed = yield* store.claim(buildEpoch({ window, selection, params, seed, secret, now }))
     return claimed.epoch
   })
+
+  /**
+   * The epoch containing `now`, assigned on first use. Selection is
+   * deterministic, so racing callers (or replicas) compute the same epoch and
+   * the store's insert-if-absent keeps exactly one.
+   */
+  const ensureEpoch = (now: number) => {
+    const window = epochAt(now)
+    // Every current-assignment request reads the epoch (bench row 4); only the first of an epoch assigns it.
+    return Effect.flatMap(store.get(window.id), (existing) => Option.isSome(existing) ? Effect.succeed(existing.value) : assignEpoch(window, now))
+  }
 
   const grant = (bucket: UploadBucket, key: string, folderPath: string, epochId: string, now: number, expiresAt: number) =>
     uploads.grant({
@@ -215,7 +218,7 @@ export const make = Effect.gen(function*() {
     }),
 
     /** GET /api/v1/zipcode-assignments/current: any registered hotkey. */
-    current: Effect.fn("EpochService.current")(function*(req: SignedRequest) {
+    current: Effect.fn("EpochService.current", { captureStackTrace: false })(function*(req: SignedRequest) {
       const { now } = yield* auth.authenticate({
         request: req,
         fieldMessages: [],

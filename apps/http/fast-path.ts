@@ -143,6 +143,16 @@ export const make = Effect.gen(function*() {
   const fork = Runtime.runFork(Runtime.make({ context: Context.empty(), fiberRefs, runtimeFlags }))
   const { limits } = guard
   let served = 0
+  // A handler that answers with the very value it answered last (the current epoch's view, memoized) gets
+  // the response built then: encoding is pure, and the response and its body are never changed once built.
+  const lastSuccess = new Map<Compiled, { readonly value: unknown; readonly response: HttpServerResponse.HttpServerResponse }>()
+  const success = (c: Compiled, value: unknown) => {
+    const last = lastSuccess.get(c)
+    if (last !== undefined && last.value === value) return last.response
+    const response = HttpServerResponse.unsafeJson(c.success.encode(value), { status: c.success.status })
+    lastSuccess.set(c, { value, response })
+    return response
+  }
 
   const answer = (c: Compiled, req: IncomingMessage, params: Record<string, string>, query: string) =>
     Effect.gen(function*() {
@@ -186,7 +196,7 @@ export const make = Effect.gen(function*() {
   /** The router's answer for the handler's exit: the success or declared error through its schema, else the module's 500. */
   const render = (c: Compiled, req: IncomingMessage, exit: Exit.Exit<unknown, unknown>) =>
     Effect.gen(function*() {
-      if (Exit.isSuccess(exit)) return HttpServerResponse.unsafeJson(c.success.encode(exit.value), { status: c.success.status })
+      if (Exit.isSuccess(exit)) return success(c, exit.value)
       if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
       const failure = Cause.failureOption(exit.cause)
       const declared = Option.isSome(failure) ? c.errors.find((e) => e.is(failure.value)) : undefined

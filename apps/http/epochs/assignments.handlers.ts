@@ -1,14 +1,14 @@
 import { HttpApiBuilder } from "@effect/platform"
 import { type Context, Effect, Option } from "effect"
 import { EPOCH_HOURS } from "../../../core/epochs/clock.js"
-import { epochStatus } from "../../../core/epochs/model.js"
+import { type Epoch, epochStatus } from "../../../core/epochs/model.js"
 import { EpochService, type EpochStats } from "../../../core/epochs/service.js"
 import { EpochsSettings, type EpochsSettingsShape } from "../../../core/epochs/settings.js"
 import { toIso } from "../../../core/shared/time.js"
 import { RelaygateApi } from "../api.js"
 import { outage } from "./errors.js"
 import { signedRequest, statusRequest, withRateLimitHeaders } from "./requests.js"
-import { epochHistoryView, epochView, type StatsView } from "./views.js"
+import { epochHistoryView, type EpochView, epochView, type StatsView } from "./views.js"
 
 const statsView = (s: EpochStats, settings: EpochsSettingsShape): typeof StatsView.Type => {
   const untilEnd = Math.max(0, Math.floor((s.window.end - s.now) / 1000))
@@ -57,10 +57,23 @@ const statsView = (s: EpochStats, settings: EpochsSettingsShape): typeof StatsVi
   }
 }
 
-/** GET /api/v1/zipcode-assignments/current; the fast path serves the same handler (apps/http/fast-routes.ts). */
-export const currentHandler = (epochs: Context.Tag.Service<EpochService>) =>
-({ urlParams }: { readonly urlParams: Parameters<typeof signedRequest>[0] }) =>
-  epochs.current(signedRequest(urlParams)).pipe(Effect.map(epochView), outage)
+/**
+ * GET /api/v1/zipcode-assignments/current; the fast path serves the same handler (apps/http/fast-routes.ts).
+ * Every miner asks for the same epoch all epoch long: its view is built once per stored epoch (epochs are
+ * never changed once assigned), which also lets the fast path reuse the encoded answer.
+ */
+export const currentHandler = (epochs: Context.Tag.Service<EpochService>) => {
+  const views = new WeakMap<Epoch, typeof EpochView.Type>()
+  const viewOf = (e: Epoch) => {
+    const known = views.get(e)
+    if (known !== undefined) return known
+    const view = epochView(e)
+    views.set(e, view)
+    return view
+  }
+  return ({ urlParams }: { readonly urlParams: Parameters<typeof signedRequest>[0] }) =>
+    epochs.current(signedRequest(urlParams)).pipe(Effect.map(viewOf), outage)
+}
 
 export const AssignmentsLive = HttpApiBuilder.group(RelaygateApi, "epochs-assignments", (handlers) =>
   Effect.gen(function*() {

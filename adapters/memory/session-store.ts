@@ -19,16 +19,17 @@ export const make = Effect.gen(function*() {
     get: Effect.fn("SessionStore.get", { captureStackTrace: false })(function*(sessionId: string) {
       return Option.fromNullable(sessions.get(sessionId))
     }),
-    // Read, decide and write in one synchronous step: that is what makes a challenge single-use.
+    // Read, decide and write in one synchronous step: that is what makes a challenge single-use. The
+    // step starts no effect, so its span need not become the parent of any (useSpan: no context swap).
     modify: <A, E>(sessionId: string, decide: (current: Session) => Either.Either<readonly [Session, A], E>) =>
-      Effect.suspend((): Effect.Effect<A, E | SessionNotFound> => {
+      Effect.useSpan("SessionStore.modify", { attributes: { sessionId }, captureStackTrace: false }, (): Effect.Effect<A, E | SessionNotFound> => {
         const current = sessions.get(sessionId)
         if (current === undefined) return Effect.fail(new SessionNotFound({ session_id: sessionId }))
         const decided = decide(current)
         if (Either.isLeft(decided)) return Effect.fail(decided.left)
         sessions.set(sessionId, decided.right[0])
         return Effect.succeed(decided.right[1])
-      }).pipe(Effect.withSpan("SessionStore.modify", { attributes: { sessionId }, captureStackTrace: false })),
+      }),
     list: Effect.fn("SessionStore.list")(function*(filter: SessionFilter) {
       const all = Array.from(sessions.values())
         .filter(matches(filter))

@@ -211,7 +211,7 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const t0 = performance.now()
       const requestId = requestIdOf(req.headers["x-request-id"] as string | undefined)
-      const outcome = yield* guard.tryAdmit(answer(c, req, params, query).pipe(Effect.annotateLogs({ request_id: requestId })))
+      const outcome = yield* guard.tryAdmit(answer(c, req, params, query).pipe(Effect.annotateLogs("request_id", requestId)))
       if (Option.isNone(outcome) || outcome.value._tag === "HandOver") {
         return guard.handOver(req, res, Option.isSome(outcome) && outcome.value._tag === "HandOver" ? outcome.value.body : undefined)
       }

@@ -8,6 +8,7 @@ import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
 import { Sr25519Verifier } from "../../ports/sr25519-verifier.js"
 import { verifySchnorr } from "./schnorr-libsecp.js"
 import { verifySr25519 } from "./sr25519-wasm.js"
+import { packable, pack, type Scheme, type Verification } from "./verify-batch.js"
 import type { VerifyReply, VerifyRequest } from "./verify-worker.js"
 
 /*
@@ -18,8 +19,6 @@ import type { VerifyReply, VerifyRequest } from "./verify-worker.js"
  * the fewest waiting; a thread that dies hands what it held back to this one,
  * which verifies it in-process, as it does everything once no thread is left.
  */
-
-type Scheme = 0 | 1
 
 export class VerifyPoolFailed extends Data.TaggedError("VerifyPoolFailed")<{ readonly cause: unknown }> {
   override get message() {
@@ -33,7 +32,7 @@ export class VerifyPool extends Context.Tag("relaygate/crypto/VerifyPool")<Verif
   readonly threads: () => number
 }>() {}
 
-const inProcess = (scheme: Scheme, signature: Uint8Array, message: Uint8Array, key: Uint8Array): boolean =>
+const inProcess = ({ key, message, scheme, signature }: Verification): boolean =>
   scheme === 0 ? verifySchnorr(signature, message, key) : verifySr25519(signature, message, key)
 
 export interface WorkerEntry {
@@ -67,14 +66,21 @@ const workerEntry = (): WorkerEntry => {
   return tsEntry(new URL("./verify-worker.ts", import.meta.url))
 }
 
-interface Waiting {
-  readonly request: VerifyRequest
+interface Pending {
+  readonly verification: Verification
   readonly resume: (valid: boolean) => void
+  /** Its fiber was interrupted: the answer, when it comes, goes nowhere. */
+  cancelled: boolean
 }
 
 interface Thread {
   readonly worker: Worker
-  readonly waiting: Map<number, Waiting>
+  /** Batches sent and not yet answered, by batch id. */
+  readonly sent: Map<number, ReadonlyArray<Pending>>
+  /** Taken this turn, sent when it ends. */
+  queued: Array<Pending>
+  /** Verifications queued or sent and not yet answered. */
+  load: number
   alive: boolean
 }
 
@@ -83,14 +89,22 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
   Effect.gen(function*() {
     yield* Effect.promise(() => waitReady())
     const runtime = yield* Effect.runtime<never>()
-    let nextId = 0
+    let nextBatch = 0
+    let flushing = false
+
+    const answer = (pending: ReadonlyArray<Pending>, valid: (p: Pending, i: number) => boolean) =>
+      pending.forEach((p, i) => {
+        if (!p.cancelled) p.resume(valid(p, i))
+      })
 
     const died = (thread: Thread, cause: unknown) => {
       if (!thread.alive) return
       thread.alive = false
-      const held = [...thread.waiting.values()]
-      thread.waiting.clear()
-      for (const { request: [, scheme, s, m, k], resume } of held) resume(inProcess(scheme, s, m, k))
+      const held = [...thread.sent.values(), thread.queued].flat()
+      thread.sent.clear()
+      thread.queued = []
+      thread.load = 0
+      answer(held, (p) => inProcess(p.verification))
       Runtime.runFork(runtime)(Effect.logWarning("a signature verification thread stopped; verifying in-process").pipe(
         Effect.annotateLogs({ cause: String(cause), handed_back: held.length })
       ))
@@ -98,7 +112,7 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
 
     const spawn = Effect.async<Thread, VerifyPoolFailed>((resume) => {
       const worker = new Worker(entry.code, { eval: entry.eval === true })
-      const thread: Thread = { worker, waiting: new Map(), alive: true }
+      const thread: Thread = { worker, sent: new Map(), queued: [], load: 0, alive: true }
       const failed = (cause: unknown) => {
         void worker.terminate()
         resume(Effect.fail(new VerifyPoolFailed({ cause })))
@@ -107,11 +121,12 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
       worker.once("message", (first: unknown) => {
         worker.off("error", failed)
         if (first !== "ready") return failed(first)
-        worker.on("message", ([id, valid]: VerifyReply) => {
-          const w = thread.waiting.get(id)
-          if (w === undefined) return
-          thread.waiting.delete(id)
-          w.resume(valid)
+        worker.on("message", ([batch, valid]: VerifyReply) => {
+          const pending = thread.sent.get(batch)
+          if (pending === undefined) return
+          thread.sent.delete(batch)
+          thread.load -= pending.length
+          answer(pending, (_, i) => valid[i] === 1)
         })
         worker.on("error", (cause) => died(thread, cause))
         worker.on("exit", (code) => died(thread, `exit ${code}`))
@@ -127,19 +142,37 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
           return t.worker.terminate()
         })))
 
+    // What the event loop took in one turn (every request whose bytes arrived together) goes in one message per thread.
+    const flush = () => {
+      flushing = false
+      for (const thread of pool) {
+        if (thread.queued.length === 0 || !thread.alive) continue
+        const batch = nextBatch++
+        const packed = pack(thread.queued.map((p) => p.verification))
+        thread.sent.set(batch, thread.queued)
+        thread.queued = []
+        thread.worker.postMessage([batch, packed] satisfies VerifyRequest, [packed.buffer])
+      }
+    }
+
     return VerifyPool.of({
       threads: () => pool.filter((t) => t.alive).length,
       verify: (scheme, signature, message, key) =>
         Effect.async<boolean>((resume) => {
+          const verification: Verification = { scheme, signature, message, key }
           let best: Thread | undefined
-          for (const t of pool) if (t.alive && (best === undefined || t.waiting.size < best.waiting.size)) best = t
-          if (best === undefined) return resume(Effect.succeed(inProcess(scheme, signature, message, key)))
-          const id = nextId++
-          const request: VerifyRequest = [id, scheme, signature, message, key]
-          const thread = best
-          thread.waiting.set(id, { request, resume: (valid) => resume(Effect.succeed(valid)) })
-          thread.worker.postMessage(request)
-          return Effect.sync(() => thread.waiting.delete(id))
+          for (const t of pool) if (t.alive && (best === undefined || t.load < best.load)) best = t
+          if (best === undefined || !packable(verification)) return resume(Effect.succeed(inProcess(verification)))
+          const pending: Pending = { verification, resume: (valid) => resume(Effect.succeed(valid)), cancelled: false }
+          best.queued.push(pending)
+          best.load++
+          if (!flushing) {
+            flushing = true
+            setImmediate(flush)
+          }
+          return Effect.sync(() => {
+            pending.cancelled = true
+          })
         })
     })
   })
@@ -152,10 +185,11 @@ export const schnorrLayer = Layer.effect(
   SchnorrVerifier,
   Effect.map(VerifyPool, (pool) =>
     SchnorrVerifier.of({
-      verify: Effect.fn("SchnorrVerifier.verify")(function*(signature: Uint8Array, message32: Uint8Array, xOnlyPubkey: Uint8Array) {
-        if (signature.length !== 64 || message32.length !== 32 || xOnlyPubkey.length !== 32) return false
-        return yield* pool.verify(0, signature, message32, xOnlyPubkey)
-      })
+      verify: (signature, message32, xOnlyPubkey) =>
+        Effect.useSpan("SchnorrVerifier.verify", { captureStackTrace: false }, () =>
+          signature.length !== 64 || message32.length !== 32 || xOnlyPubkey.length !== 32
+            ? Effect.succeed(false)
+            : pool.verify(0, signature, message32, xOnlyPubkey))
     }))
 )
 
@@ -164,9 +198,8 @@ export const sr25519Layer = Layer.effect(
   Sr25519Verifier,
   Effect.map(VerifyPool, (pool) =>
     Sr25519Verifier.of({
-      verify: Effect.fn("Sr25519Verifier.verify")(function*(signature: Uint8Array, message: Uint8Array, publicKey: Uint8Array) {
-        if (signature.length !== 64 || publicKey.length !== 32) return false
-        return yield* pool.verify(1, signature, message, publicKey)
-      })
+      verify: (signature, message, publicKey) =>
+        Effect.useSpan("Sr25519Verifier.verify", { captureStackTrace: false }, () =>
+          signature.length !== 64 || publicKey.length !== 32 ? Effect.succeed(false) : pool.verify(1, signature, message, publicKey))
     }))
 )

@@ -13,6 +13,7 @@ describe("sha256", () => {
   it("agrees with @noble/hashes on any bytes and any string, as bytes or as UTF-8 text", () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {
       expect(bytesToHex(sha256Bytes(bytes))).toBe(bytesToHex(sha256(bytes)))
+      expect(sha256Hex(bytes)).toBe(bytesToHex(sha256(bytes)))
     }))
     fc.assert(fc.property(fc.string({ unit: "grapheme", maxLength: 200 }), (text) => {
       expect(sha256Hex(text)).toBe(bytesToHex(sha256(utf8(text))))

@@ -7,7 +7,7 @@ import { Metrics } from "../../ports/metrics.js"
 import { RelaygateApi } from "./api.js"
 import { pick } from "./error-bodies.js"
 import { rateLimitHeadersFor } from "./epochs/requests.js"
-import { jsonDeeperThan, readCapped, ServerGuard } from "./limits.js"
+import { jsonDeeperThan, readCappedThen, ServerGuard } from "./limits.js"
 import { moduleOfRoute } from "./modules.js"
 import { recordRequest, requestIdOf } from "./observe.js"
 import { routePattern } from "./route-pattern.js"
@@ -107,12 +107,12 @@ const pathParams = (groups: Record<string, string> | undefined): Option.Option<R
   return Option.some(out)
 }
 
-/** What the fast path does with a request it took: answer it, or give it back to the routes. */
-type Outcome =
-  | { readonly _tag: "Answer"; readonly response: HttpServerResponse.HttpServerResponse }
-  | { readonly _tag: "HandOver"; readonly body?: string }
-
-const handOver = (body?: string): Outcome => (body === undefined ? { _tag: "HandOver" } : { _tag: "HandOver", body })
+/** A request's input as its route's schemas decoded it. */
+interface Decoded {
+  readonly path: unknown
+  readonly urlParams: unknown
+  readonly payload: unknown
+}
 
 const write = (res: ServerResponse, response: HttpServerResponse.HttpServerResponse, extra?: Readonly<Record<string, string>>) => {
   const body = response.body._tag === "Uint8Array" ? response.body : undefined
@@ -154,43 +154,40 @@ export const make = Effect.gen(function*() {
     return response
   }
 
-  const answer = (c: Compiled, req: IncomingMessage, params: Record<string, string>, query: string) =>
-    Effect.gen(function*() {
-      let text: string | undefined
-      let payload: unknown
-      if (c.method === "POST") {
-        const body = yield* readCapped(req, limits.maxBodyBytes)
-        if (body === "too large" || body === "unreadable") return handOver()
-        text = body
-        if (jsonDeeperThan(text, limits.maxJsonDepth)) return handOver(text)
-        try {
-          payload = JSON.parse(text)
-        } catch {
-          return handOver(text)
-        }
+  /** The input through the route's schemas, or undefined when one refuses it (the routes then answer as always). */
+  const decode = (c: Compiled, params: Record<string, string>, query: string, body: string | undefined): Decoded | undefined => {
+    let payload: unknown
+    if (body !== undefined) {
+      if (jsonDeeperThan(body, limits.maxJsonDepth)) return undefined
+      try {
+        payload = JSON.parse(body)
+      } catch {
+        return undefined
       }
-      const run = (decode: Option.Option<Decoder>, input: () => unknown): Either.Either<unknown, unknown> =>
-        Option.isSome(decode) ? decode.value(input()) : Either.right(undefined)
-      const decoded = {
-        path: run(c.decodePath, () => params),
-        urlParams: run(c.decodeUrlParams, () => UrlParams.toRecord(UrlParams.fromInput(new URLSearchParams(query)))),
-        payload: run(c.decodePayload, () => payload)
-      }
-      if (Either.isLeft(decoded.path) || Either.isLeft(decoded.urlParams) || Either.isLeft(decoded.payload)) return handOver(text)
+    }
+    const run = (decoder: Option.Option<Decoder>, input: () => unknown): Either.Either<unknown, unknown> =>
+      Option.isSome(decoder) ? decoder.value(input()) : Either.right(undefined)
+    const path = run(c.decodePath, () => params)
+    if (Either.isLeft(path)) return undefined
+    const urlParams = run(c.decodeUrlParams, () => UrlParams.toRecord(UrlParams.fromInput(new URLSearchParams(query))))
+    if (Either.isLeft(urlParams)) return undefined
+    const decoded = run(c.decodePayload, () => payload)
+    if (Either.isLeft(decoded)) return undefined
+    return { path: path.right, urlParams: urlParams.right, payload: decoded.right }
+  }
 
+  /** The handler's answer, as the router renders it, with the limiter's headers where the group adds them. */
+  const answer = (c: Compiled, req: IncomingMessage, input: Decoded) =>
+    Effect.gen(function*() {
       served++
       if (c.route.rateLimitHeaders) yield* FiberRef.set(CurrentRateLimit, Option.none())
-      const exit = yield* Effect.exit(c.route.handle({
-        path: decoded.path.right as never,
-        urlParams: decoded.urlParams.right as never,
-        payload: decoded.payload.right as never
-      }))
+      const exit = yield* Effect.exit(c.route.handle(input as Parameters<FastRoute["handle"]>[0]))
       const response = yield* render(c, req, exit)
-      if (!c.route.rateLimitHeaders) return { _tag: "Answer", response } satisfies Outcome
+      if (!c.route.rateLimitHeaders) return response
       const decision = yield* FiberRef.get(CurrentRateLimit)
-      if (Option.isNone(decision)) return { _tag: "Answer", response } satisfies Outcome
+      if (Option.isNone(decision)) return response
       const now = yield* Clock.currentTimeMillis
-      return { _tag: "Answer", response: HttpServerResponse.setHeaders(response, rateLimitHeadersFor(decision.value, now)) } satisfies Outcome
+      return HttpServerResponse.setHeaders(response, rateLimitHeadersFor(decision.value, now))
     })
 
   /** The router's answer for the handler's exit: the success or declared error through its schema, else the module's 500. */
@@ -207,18 +204,33 @@ export const make = Effect.gen(function*() {
       return pick(guard.modules, c.template).internal()
     })
 
-  const serve = (c: Compiled, req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>, query: string) =>
+  const serve = (c: Compiled, req: IncomingMessage, res: ServerResponse, path: string, input: Decoded, body: string | undefined) =>
     Effect.gen(function*() {
       const t0 = performance.now()
       const requestId = requestIdOf(req.headers["x-request-id"] as string | undefined)
-      const outcome = yield* guard.tryAdmit(answer(c, req, params, query).pipe(Effect.annotateLogs("request_id", requestId)))
-      if (Option.isNone(outcome) || outcome.value._tag === "HandOver") {
-        return guard.handOver(req, res, Option.isSome(outcome) && outcome.value._tag === "HandOver" ? outcome.value.body : undefined)
-      }
-      const { response } = outcome.value
+      const admitted = yield* guard.tryAdmit(answer(c, req, input).pipe(Effect.annotateLogs("request_id", requestId)))
+      if (Option.isNone(admitted)) return guard.handOver(req, res, body)
+      const response = admitted.value
       write(res, response, guard.admission.draining ? { ...c.security, "x-request-id": requestId, connection: "close" } : { ...c.security, "x-request-id": requestId })
       yield* recordRequest(metrics, { requestId, method: c.method, path, route: c.template, status: response.status, seconds: (performance.now() - t0) / 1000 })
     })
+
+  /**
+   * With the body read (outside any fiber: waiting for it in one cost a suspension and a resumption per
+   * request) and the input decoded, the handler runs in a fiber of its own; anything the fast path would
+   * answer differently from the routes goes back to them with the body.
+   */
+  const start = (c: Compiled, req: IncomingMessage, res: ServerResponse, path: string, params: Record<string, string>, query: string, body: string | undefined) => {
+    const input = decode(c, params, query, body)
+    if (input === undefined) return guard.handOver(req, res, body)
+    fork(serve(c, req, res, path, input, body).pipe(
+      Effect.catchAllCause((cause) =>
+        Effect.sync(() => {
+          if (!res.headersSent) write(res, pick(guard.modules, path).internal())
+        }).pipe(Effect.zipRight(Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("fast path failed", cause)))
+      )
+    ))
+  }
 
   /** Takes the request when a fast route serves it and nothing the general middleware answers itself applies. */
   const take = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -236,13 +248,14 @@ export const make = Effect.gen(function*() {
     } else if ((declared !== undefined && declared !== "0") || req.headers["transfer-encoding"] !== undefined) return false
     const params = pathParams(c.pattern.exec(path)?.groups)
     if (Option.isNone(params)) return false
-    fork(serve(c, req, res, path, params.value, q === -1 ? "" : url.slice(q + 1)).pipe(
-      Effect.catchAllCause((cause) =>
-        Effect.sync(() => {
-          if (!res.headersSent) write(res, pick(guard.modules, path).internal())
-        }).pipe(Effect.zipRight(Cause.isInterruptedOnly(cause) ? Effect.void : Effect.logError("fast path failed", cause)))
-      )
-    ))
+    const query = q === -1 ? "" : url.slice(q + 1)
+    if (c.method === "GET") start(c, req, res, path, params.value, query, undefined)
+    else {
+      readCappedThen(req, limits.maxBodyBytes, (body) => {
+        if (body === "too large" || body === "unreadable") guard.handOver(req, res)
+        else start(c, req, res, path, params.value, query, body)
+      })
+    }
     return true
   }
 

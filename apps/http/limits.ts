@@ -137,27 +137,30 @@ const writeRaw = (socket: Duplex, response: HttpServerResponse.HttpServerRespons
 
 /**
  * The body as text, stopping at `max` bytes without destroying the socket
- * (the platform's own cap does, which would lose the 413).
+ * (the platform's own cap does, which would lose the 413), handed to `done`.
  */
+export const readCappedThen = (source: IncomingMessage, max: number, done: (body: string | "too large" | "unreadable") => void) => {
+  const chunks: Array<Buffer> = []
+  let bytes = 0
+  const finish = (result: string) => {
+    source.off("data", onData).off("end", onEnd).off("error", onError).off("aborted", onError)
+    done(result)
+  }
+  const onData = (chunk: Buffer) => {
+    bytes += chunk.length
+    if (bytes > max) {
+      source.pause()
+      finish("too large")
+    } else chunks.push(chunk)
+  }
+  const onEnd = () => finish(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"))
+  const onError = () => finish("unreadable")
+  source.on("data", onData).once("end", onEnd).once("error", onError).once("aborted", onError)
+}
+
+/** `readCappedThen` as an effect. */
 export const readCapped = (source: IncomingMessage, max: number) =>
-  Effect.async<string | "too large" | "unreadable">((resume) => {
-    const chunks: Array<Buffer> = []
-    let bytes = 0
-    const done = (result: string) => {
-      source.off("data", onData).off("end", onEnd).off("error", onError).off("aborted", onError)
-      resume(Effect.succeed(result))
-    }
-    const onData = (chunk: Buffer) => {
-      bytes += chunk.length
-      if (bytes > max) {
-        source.pause()
-        done("too large")
-      } else chunks.push(chunk)
-    }
-    const onEnd = () => done(Buffer.concat(chunks).toString("utf8"))
-    const onError = () => done("unreadable")
-    source.on("data", onData).once("end", onEnd).once("error", onError).once("aborted", onError)
-  })
+  Effect.async<string | "too large" | "unreadable">((resume) => readCappedThen(source, max, (body) => resume(Effect.succeed(body))))
 
 /**
  * The request as the routes see it, with its body already read: `text`, `json`,

@@ -1,4 +1,5 @@
 import { Effect, Either, Layer, Option } from "effect"
+import { hotFn } from "../../core/shared/hot-fn.js"
 import { SessionNotFound } from "../../core/signing/errors.js"
 import { type Session, SESSION_STATUSES, type SessionStatus } from "../../core/signing/model.js"
 import { type SessionFilter, SessionStore } from "../../ports/session-store.js"
@@ -15,8 +16,8 @@ export const make = Effect.gen(function*() {
     insert: Effect.fn("SessionStore.insert")(function*(session: Session) {
       sessions.set(session.session_id, session)
     }),
-    // get and modify run on every respond request (bench row 3): no call-site stack for their spans.
-    get: Effect.fn("SessionStore.get", { captureStackTrace: false })(function*(sessionId: string) {
+    // get and modify run on every respond request (bench row 3).
+    get: hotFn("SessionStore.get")(function*(sessionId: string) {
       return Option.fromNullable(sessions.get(sessionId))
     }),
     // Read, decide and write in one synchronous step: that is what makes a challenge single-use. The

@@ -74,6 +74,7 @@ export const instrumentSessionStore = <ROut, E, R>(layer: Layer.Layer<ROut | Ses
       const metrics = yield* Metrics
       const record = (before: Session, after: Session) => {
         const o = ceremonyOutcomes(before.ceremony, after.ceremony)
+        if (o.steps.length === 0 && o.ceremony === null) return Effect.void
         return Effect.all([
           Effect.forEach(o.steps, (s) => metrics.increment("relaygate_ceremony_steps_total", { step: s.step, outcome: s.outcome }), { discard: true }),
           o.ceremony === null ? Effect.void : metrics.increment("relaygate_ceremonies_total", { outcome: o.ceremony })

@@ -1,9 +1,12 @@
 /*
  * The wire format between verify-pool.ts and its threads: the verifications
- * queued in one turn of the event loop packed into one buffer, moved (not
- * copied) to the thread in one message, and answered with one byte each in
- * the same order. A message per verification, each cloning three typed arrays,
- * cost the event loop more than the rest of the pool.
+ * queued in one turn of the event loop packed into one buffer and moved (not
+ * copied) to the thread in one message; a message per verification, each
+ * cloning three typed arrays, cost the event loop more than the rest of the
+ * pool. The thread answers each one as soon as it is checked (verify-worker.ts):
+ * one answer for the whole batch kept the event loop idle while the thread
+ * worked through it, then the thread idle while the loop answered (row 3 fell
+ * from 0.46 to 0.42 of the verifier).
  *
  * Each entry: scheme (1 byte: 0 BIP-340, 1 sr25519), message length (2 bytes,
  * little-endian), signature (64), key (32), message.

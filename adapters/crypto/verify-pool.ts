@@ -121,12 +121,13 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
       worker.once("message", (first: unknown) => {
         worker.off("error", failed)
         if (first !== "ready") return failed(first)
-        worker.on("message", ([batch, valid]: VerifyReply) => {
+        worker.on("message", ([batch, index, valid]: VerifyReply) => {
           const pending = thread.sent.get(batch)
-          if (pending === undefined) return
-          thread.sent.delete(batch)
-          thread.load -= pending.length
-          answer(pending, (_, i) => valid[i] === 1)
+          const p = pending?.[index]
+          if (pending === undefined || p === undefined) return
+          if (index === pending.length - 1) thread.sent.delete(batch)
+          thread.load--
+          if (!p.cancelled) p.resume(valid)
         })
         worker.on("error", (cause) => died(thread, cause))
         worker.on("exit", (code) => died(thread, `exit ${code}`))

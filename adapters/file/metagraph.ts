@@ -3,6 +3,7 @@ import { Duration, Effect, Either, Layer, Option, Ref, Schedule, Schema } from "
 import { Ss58Address } from "../../core/epochs/model.js"
 import { Metagraph, MetagraphUnavailable, type Neuron } from "../../ports/metagraph.js"
 import { describeIssues } from "./issues.js"
+import { hotFn } from "../../core/shared/hot-fn.js"
 
 const JsonNeurons = Schema.Array(Schema.Struct({
   hotkey: Ss58Address,
@@ -109,7 +110,7 @@ export const make = (path: string, options: { readonly pollEvery?: Duration.Dura
     )))
     yield* refresh.pipe(Effect.repeat(Schedule.spaced(options.pollEvery ?? Duration.seconds(30))), Effect.forkScoped)
     return Metagraph.of({
-      lookup: Effect.fn("Metagraph.lookup")(function*(hotkey: string) {
+      lookup: hotFn("Metagraph.lookup")(function*(hotkey: string) {
         return Option.fromNullable((yield* Ref.get(ref)).byHotkey.get(hotkey))
       })
     })

@@ -1,6 +1,7 @@
 import { Effect, Either, HashMap, Layer, Option, Ref } from "effect"
 import type { Epoch, MinerStatusRecord } from "../../core/epochs/model.js"
 import { type EpochListFilter, EpochStore } from "../../ports/epoch-store.js"
+import { hotFn } from "../../core/shared/hot-fn.js"
 
 interface State {
   readonly epochs: HashMap.HashMap<string, Epoch>
@@ -25,8 +26,8 @@ export const make = Effect.gen(function*() {
           onNone: () => [{ epoch, created: true }, { ...s, epochs: HashMap.set(s.epochs, epoch.id, epoch) }]
         }))
     }),
-    // Every current-assignment request reads its epoch here (bench row 4): no call-site stack for its span.
-    get: Effect.fn("EpochStore.get", { captureStackTrace: false })(function*(epochId: string) {
+    // Every current-assignment request reads its epoch here (bench row 4): a span only when tracing is on (hotFn).
+    get: hotFn("EpochStore.get")(function*(epochId: string) {
       return HashMap.get((yield* Ref.get(ref)).epochs, epochId)
     }),
     list: Effect.fn("EpochStore.list")(function*(filter: EpochListFilter) {

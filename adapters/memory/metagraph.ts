@@ -1,13 +1,14 @@
 import { Effect, Layer, Option } from "effect"
 import { isSs58Address } from "../../core/epochs/ss58.js"
 import { Metagraph, type Neuron } from "../../ports/metagraph.js"
+import { hotFn } from "../../core/shared/hot-fn.js"
 
 /** A fixed metagraph snapshot. */
 export const make = (neurons: Iterable<Neuron>) =>
   Effect.sync(() => {
     const byHotkey = new Map(Array.from(neurons, (n) => [n.hotkey, n] as const))
     return Metagraph.of({
-      lookup: Effect.fn("Metagraph.lookup", { captureStackTrace: false })(function*(hotkey: string) {
+      lookup: hotFn("Metagraph.lookup")(function*(hotkey: string) {
         return Option.fromNullable(byHotkey.get(hotkey))
       })
     })
@@ -24,7 +25,7 @@ export const makePermissive = Effect.gen(function*() {
     "METAGRAPH_FILE is not set: every well-formed hotkey counts as registered with a validator permit"
   )
   return Metagraph.of({
-    lookup: Effect.fn("Metagraph.lookup", { captureStackTrace: false })(function*(hotkey: string) {
+    lookup: hotFn("Metagraph.lookup")(function*(hotkey: string) {
       return isSs58Address(hotkey) ? Option.some({ hotkey, validatorPermit: true }) : Option.none()
     })
   })

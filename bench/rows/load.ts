@@ -19,14 +19,16 @@ export interface LoadResult {
   readonly sample: Readonly<Record<string, string>>
   /** Share of one core the app process used during the run (Linux only; NaN elsewhere). */
   readonly appCpu: number
+  /** The same for the app's main thread alone (its event loop), which bounds rows 3–4. */
+  readonly mainCpu: number
   /** Share of one core this process (the load generator) used during the run. */
   readonly loaderCpu: number
 }
 
-/** User + system CPU seconds of a process so far, from /proc. */
-const cpuSeconds = (pid: number): number => {
+/** User + system CPU seconds of a process (or of one of its threads, by `stat` path) so far, from /proc. */
+const cpuSeconds = (pid: number, stat = `/proc/${pid}/stat`): number => {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")
+    const fields = readFileSync(stat, "utf8").split(") ")[1]!.split(" ")
     return (Number(fields[11]) + Number(fields[12])) / 100
   } catch {
     return Number.NaN
@@ -41,7 +43,9 @@ const cpuSeconds = (pid: number): number => {
 export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Planned>): Promise<LoadResult> => {
   let next = 0
   const sample: Record<string, string> = {}
+  const mainStat = `/proc/${pid}/task/${pid}/stat`
   const cpu0 = cpuSeconds(pid)
+  const main0 = cpuSeconds(pid, mainStat)
   const own0 = process.cpuUsage()
   const t0 = performance.now()
   // autocannon returns on its next one-second tick after the last answer, which would count up to a
@@ -63,12 +67,13 @@ export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Plann
     }]
   })
   const cpu1 = cpuSeconds(pid)
+  const main1 = cpuSeconds(pid, mainStat)
   const own = process.cpuUsage(own0)
   const seconds = (last - t0) / 1000
   const ok = result["2xx"]
   const codes = (result as unknown as { readonly statusCodeStats?: Record<string, { readonly count: number }> }).statusCodeStats ?? {}
   const refused = Object.fromEntries(Object.entries(codes).filter(([code]) => !code.startsWith("2")).map(([code, s]) => [code, s.count]))
-  return { ok, refused, sample, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpu1 - cpu0) / seconds, loaderCpu: (own.user + own.system) / 1e6 / seconds }
+  return { ok, refused, sample, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpu1 - cpu0) / seconds, mainCpu: (main1 - main0) / seconds, loaderCpu: (own.user + own.system) / 1e6 / seconds }
 }
 
 /** What went wrong, for the row's note; undefined when every request succeeded. */
@@ -77,5 +82,7 @@ export const loadProblems = (r: LoadResult): string | undefined =>
     ? undefined
     : `${r.non2xx} non-2xx (${Object.entries(r.refused).map(([c, n]) => `${n}× ${c} ${r.sample[c] ?? ""}`).join(", ")}), ${r.errors} errors`
 
+const percent = (share: number) => (Number.isNaN(share) ? "?" : `${Math.round(share * 100)}%`)
+
 export const describeLoad = (r: LoadResult) =>
-  `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${Number.isNaN(r.appCpu) ? "?" : `${Math.round(r.appCpu * 100)}%`}, load CPU ${Math.round(r.loaderCpu * 100)}%`
+  `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${percent(r.appCpu)} (main thread ${percent(r.mainCpu)}), load CPU ${Math.round(r.loaderCpu * 100)}%`

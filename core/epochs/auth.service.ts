@@ -169,7 +169,10 @@ export const makeEpochAuth = Effect.gen(function*() {
           const known = knownRefusal(limitKey(bucket, parts), rule, now)
           if (known !== undefined) return refuseLimited(known, rule, now)
         }
-        return Effect.withParentSpan(consult(spec, parts, now), span)
+        // The ports' spans go under this one only when spans are recorded: with tracing off it is a no-op
+        // span, and making it the parent would cost a context swap per request for nothing.
+        const checks = consult(spec, parts, now)
+        return Effect.flatMap(FiberRef.get(FiberRef.currentTracerEnabled), (on) => (on ? Effect.withParentSpan(checks, span) : checks))
       }))
 
   return { authenticate, rateLimit }

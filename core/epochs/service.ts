@@ -24,6 +24,7 @@ import {
 } from "./model.js"
 import { type SelectionParams, selectZipcodes } from "./selection.js"
 import { EpochsSettings } from "./settings.js"
+import { hotFn } from "../shared/hot-fn.js"
 
 export type EpochRequest = SignedRequest & { readonly epochId: string }
 
@@ -218,7 +219,7 @@ export const make = Effect.gen(function*() {
     }),
 
     /** GET /api/v1/zipcode-assignments/current: any registered hotkey. */
-    current: Effect.fn("EpochService.current", { captureStackTrace: false })(function*(req: SignedRequest) {
+    current: hotFn("EpochService.current")(function*(req: SignedRequest) {
       const { now } = yield* auth.authenticate({
         request: req,
         fieldMessages: [],

@@ -21,8 +21,19 @@ export interface LoadResult {
   readonly appCpu: number
   /** The same for the app's main thread alone (its event loop), which bounds rows 3–4. */
   readonly mainCpu: number
+  /** Share of the run the main thread was ready to run but waiting for a core (Linux schedstat; NaN elsewhere). */
+  readonly mainWait: number
   /** Share of one core this process (the load generator) used during the run. */
   readonly loaderCpu: number
+}
+
+/** Seconds a thread has waited on a run queue for a core so far (Linux schedstat). */
+const waitSeconds = (pid: number): number => {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e9
+  } catch {
+    return Number.NaN
+  }
 }
 
 /** User + system CPU seconds of a process (or of one of its threads, by `stat` path) so far, from /proc. */
@@ -46,6 +57,7 @@ export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Plann
   const mainStat = `/proc/${pid}/task/${pid}/stat`
   const cpu0 = cpuSeconds(pid)
   const main0 = cpuSeconds(pid, mainStat)
+  const wait0 = waitSeconds(pid)
   const own0 = process.cpuUsage()
   const t0 = performance.now()
   // autocannon returns on its next one-second tick after the last answer, which would count up to a
@@ -68,12 +80,13 @@ export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Plann
   })
   const cpu1 = cpuSeconds(pid)
   const main1 = cpuSeconds(pid, mainStat)
+  const wait1 = waitSeconds(pid)
   const own = process.cpuUsage(own0)
   const seconds = (last - t0) / 1000
   const ok = result["2xx"]
   const codes = (result as unknown as { readonly statusCodeStats?: Record<string, { readonly count: number }> }).statusCodeStats ?? {}
   const refused = Object.fromEntries(Object.entries(codes).filter(([code]) => !code.startsWith("2")).map(([code, s]) => [code, s.count]))
-  return { ok, refused, sample, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpu1 - cpu0) / seconds, mainCpu: (main1 - main0) / seconds, loaderCpu: (own.user + own.system) / 1e6 / seconds }
+  return { ok, refused, sample, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpu1 - cpu0) / seconds, mainCpu: (main1 - main0) / seconds, mainWait: (wait1 - wait0) / seconds, loaderCpu: (own.user + own.system) / 1e6 / seconds }
 }
 
 /** What went wrong, for the row's note; undefined when every request succeeded. */
@@ -85,4 +98,4 @@ export const loadProblems = (r: LoadResult): string | undefined =>
 const percent = (share: number) => (Number.isNaN(share) ? "?" : `${Math.round(share * 100)}%`)
 
 export const describeLoad = (r: LoadResult) =>
-  `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${percent(r.appCpu)} (main thread ${percent(r.mainCpu)}), load CPU ${Math.round(r.loaderCpu * 100)}%`
+  `${r.ok} OK, 32 conns, p99 ${r.p99} ms, app CPU ${percent(r.appCpu)} (main thread ${percent(r.mainCpu)}, waiting for a core ${percent(r.mainWait)}), load CPU ${Math.round(r.loaderCpu * 100)}%`

@@ -1,5 +1,6 @@
 import { canonicalJson } from "../shared/canonical-json.js"
 import { sha256Bytes, sha256Hex } from "../shared/hash.js"
+import { bytesToHex } from "../shared/hex.js"
 import type { IntentData, SessionType } from "./model.js"
 
 /** Domain separator: a signature over one of our challenges is useless anywhere else. */
@@ -32,8 +33,33 @@ export const challengeData = (b: ChallengeBinding): string =>
     expires_at: Math.floor(b.expires_at / 1000)
   })
 
-/** The 32-byte BIP-340 message: sha256(UTF-8 challenge_data). */
-export const challengeMessage = (data: string): Uint8Array => sha256Bytes(data)
+interface Digest {
+  readonly bytes: Uint8Array
+  hex?: string
+}
+
+// The same challenge is hashed when it is issued (its message_hash), when the answer is verified and
+// when the answer shows it again: the digests of recent challenges are kept, by their data.
+const recent = new Map<string, Digest>()
+const RECENT = 4096
+
+const digestOf = (data: string): Digest => {
+  const known = recent.get(data)
+  if (known !== undefined) return known
+  if (recent.size >= RECENT) recent.delete(recent.keys().next().value!)
+  const digest: Digest = { bytes: sha256Bytes(data) }
+  recent.set(data, digest)
+  return digest
+}
+
+/** The 32-byte BIP-340 message: sha256(UTF-8 challenge_data). Shared between calls: read it, never write to it. */
+export const challengeMessage = (data: string): Uint8Array => digestOf(data).bytes
+
+/** `challengeMessage` as hex: the challenge's message_hash. */
+export const challengeMessageHex = (data: string): string => {
+  const digest = digestOf(data)
+  return digest.hex ??= bytesToHex(digest.bytes)
+}
 
 const describeAmount = (intent: IntentData): string => {
   const amount = intent["amount"]

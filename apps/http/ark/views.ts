@@ -1,5 +1,5 @@
 import { Schema } from "effect"
-import { sha256Hex } from "../../../core/shared/hash.js"
+import { challengeMessageHex } from "../../../core/signing/challenge.js"
 import { toIso } from "../../../core/shared/time.js"
 import { IntentData, type Session, SessionStatus, SessionType, STEP_COUNT, StepStatus } from "../../../core/signing/model.js"
 
@@ -72,7 +72,7 @@ export const challengeView = (s: Session): typeof ChallengeView.Type | null => {
     challenge_id: c.challenge_id,
     session_id: c.session_id,
     challenge_data: c.challenge_data,
-    message_hash: sha256Hex(c.challenge_data),
+    message_hash: challengeMessageHex(c.challenge_data),
     context: c.context,
     gateway_pubkey: c.gateway_pubkey,
     expires_at: toIso(c.expires_at),

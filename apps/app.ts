@@ -1,4 +1,4 @@
-import { Effect, Layer, Logger } from "effect"
+import { Effect, Layer, Logger, RuntimeFlags } from "effect"
 import * as Breakers from "../adapters/resilience/breaker.js"
 import { ArkMoneyJobsLive, ArkMoneyLive } from "./ark-money.js"
 import { ArkSigningLive } from "./ark-signing.js"
@@ -45,6 +45,13 @@ export const LoggingLive = Layer.merge(
  */
 export const TracingLive = Layer.setTracerEnabled(false)
 
+/**
+ * Effect counts every fiber's start, end and lifetime (a histogram) by
+ * default. Nothing reads those counts (the app's metrics are Prometheus's,
+ * apps/ops/metrics.ts), and every request runs at least one fiber.
+ */
+export const FiberMetricsOff = RuntimeFlags.disableRuntimeMetrics
+
 /** The bundled HTTP app with its background jobs. */
 export const AppLive = Layer.mergeAll(
   ServeLive,
@@ -56,7 +63,7 @@ export const AppLive = Layer.mergeAll(
 ).pipe(
   Layer.provide(LeaderLockLive),
   Layer.provide(ServicesLive),
-  Layer.provide(Layer.merge(LoggingLive, TracingLive))
+  Layer.provide(Layer.mergeAll(LoggingLive, TracingLive, FiberMetricsOff))
 )
 
 /** `relaygate worker`: the Nostr worker alone, with the signing module's background jobs, on its own stores (metrics on METRICS_PORT when set). */
@@ -65,5 +72,5 @@ export const WorkerLive = Layer.mergeAll(NostrWorkerLive, SigningJobsLive, Metri
   Layer.provide(Layer.mergeAll(ArkSigningLive, RequestGuardsLive)),
   Layer.provide(PersistenceLive),
   Layer.provide(ObservabilityLive),
-  Layer.provide(Layer.merge(LoggingLive, TracingLive))
+  Layer.provide(Layer.mergeAll(LoggingLive, TracingLive, FiberMetricsOff))
 )

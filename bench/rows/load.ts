@@ -1,11 +1,7 @@
 import { readFileSync } from "node:fs"
-import autocannon from "autocannon"
+import { type Exchange, run } from "./keep-alive-client.js"
 
-export interface Planned {
-  readonly method: "GET" | "POST"
-  readonly path: string
-  readonly body?: string
-}
+export type Planned = Exchange
 
 export interface LoadResult {
   readonly ok: number
@@ -47,46 +43,48 @@ const cpuSeconds = (pid: number, stat = `/proc/${pid}/stat`): number => {
 }
 
 /**
- * Every planned request once, from autocannon in this process (the app runs in
- * another), over 32 keep-alive connections. The app's CPU share tells whether
- * it was saturated or starved by other processes on a shared machine.
+ * Every planned request once, from this process (the app runs in another)
+ * over 32 keep-alive connections (keep-alive-client.ts). The app's CPU share
+ * tells whether it was saturated or starved by other processes on a shared
+ * machine; the window ends at the last answer.
  */
 export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Planned>): Promise<LoadResult> => {
-  let next = 0
-  const sample: Record<string, string> = {}
   const mainStat = `/proc/${pid}/task/${pid}/stat`
   const cpu0 = cpuSeconds(pid)
   const main0 = cpuSeconds(pid, mainStat)
   const wait0 = waitSeconds(pid)
   const own0 = process.cpuUsage()
   const t0 = performance.now()
-  // autocannon returns on its next one-second tick after the last answer, which would count up to a
-  // second of nothing: 1,500 answers in 2.1 s read as 500 req/s. The window ends at the last answer.
-  let last = t0
-  const result = await autocannon({
-    url,
-    connections: 32,
-    amount: plan.length,
-    requests: [{
-      setupRequest: (req) => {
-        const p = plan[next++ % plan.length]!
-        return { ...req, method: p.method, path: p.path, ...(p.body === undefined ? {} : { body: p.body, headers: { "content-type": "application/json" } }) }
-      },
-      onResponse: (status: number, body: string) => {
-        last = performance.now()
-        if (status >= 300) sample[String(status)] ??= body.slice(0, 160)
-      }
-    }]
-  })
+  const result = await run(Number(new URL(url).port), plan, 32)
+  const seconds = (performance.now() - t0) / 1000
   const cpu1 = cpuSeconds(pid)
   const main1 = cpuSeconds(pid, mainStat)
   const wait1 = waitSeconds(pid)
   const own = process.cpuUsage(own0)
-  const seconds = (last - t0) / 1000
-  const ok = result["2xx"]
-  const codes = (result as unknown as { readonly statusCodeStats?: Record<string, { readonly count: number }> }).statusCodeStats ?? {}
-  const refused = Object.fromEntries(Object.entries(codes).filter(([code]) => !code.startsWith("2")).map(([code, s]) => [code, s.count]))
-  return { ok, refused, sample, rps: ok / seconds, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, appCpu: (cpu1 - cpu0) / seconds, mainCpu: (main1 - main0) / seconds, mainWait: (wait1 - wait0) / seconds, loaderCpu: (own.user + own.system) / 1e6 / seconds }
+  const refused: Record<string, number> = {}
+  const sample: Record<string, string> = {}
+  let ok = 0
+  for (const a of result.answers) {
+    if (a.status >= 200 && a.status < 300) ok++
+    else {
+      refused[String(a.status)] = (refused[String(a.status)] ?? 0) + 1
+      sample[String(a.status)] ??= a.body
+    }
+  }
+  const millis = result.answers.map((a) => a.millis).sort((x, y) => x - y)
+  return {
+    ok,
+    refused,
+    sample,
+    rps: ok / seconds,
+    p99: Math.round(millis[Math.min(millis.length - 1, Math.floor(millis.length * 0.99))] ?? 0),
+    non2xx: result.answers.length - ok,
+    errors: result.errors,
+    appCpu: (cpu1 - cpu0) / seconds,
+    mainCpu: (main1 - main0) / seconds,
+    mainWait: (wait1 - wait0) / seconds,
+    loaderCpu: (own.user + own.system) / 1e6 / seconds
+  }
 }
 
 /** What went wrong, for the row's note; undefined when every request succeeded. */

@@ -34,10 +34,10 @@ const currentPlan = async (n: number): Promise<ReadonlyArray<Planned>> => {
  * The same load on the bare server (bench/bare/server.mjs), for the row's note:
  * what node:http and the verifier thread alone reach on this machine, now.
  */
-export const floor = (bare: App, route: "respond" | "current", n: number, verifiesPerSecond: number) =>
+export const floor = (bare: App, route: "respond" | "current", n: number, warmUp: number, verifiesPerSecond: number) =>
   Effect.promise(async () => {
-    const plan = route === "respond" ? respondPlan(n) : await currentPlan(n)
-    const r = await cannon(bare.url, bare.child.pid!, plan)
+    const plan = route === "respond" ? respondPlan(n + warmUp) : await currentPlan(n + warmUp)
+    const r = await cannon(bare.url, bare.child.pid!, plan.slice(warmUp), plan.slice(0, warmUp))
     const failed = r.non2xx + r.errors
     return `floor, bare node:http + the same verifier thread under the same load: ${Math.round(r.rps).toLocaleString("en-US")} req/s ` +
       `(${(r.rps / verifiesPerSecond).toFixed(3)} of the verifier; ${describeLoad(r)}${failed === 0 ? "" : `; ${failed} failed`})`

@@ -8,7 +8,8 @@ import type { App } from "./app-process.js"
 import { cannon, describeLoad, loadProblems, type Planned } from "./load.js"
 
 // Enough for a few seconds of load: the rate is taken over the answers, so a short run is noisy.
-const SESSIONS = 4_000
+const SESSIONS = 6_000
+const WARM_UP = 1_000
 
 /** Sessions with a live challenge, each answered by exactly one valid signature. */
 export const prepare = (url: string, n: number) =>
@@ -51,9 +52,9 @@ export const prepare = (url: string, n: number) =>
  */
 export const httpRespond = (app: App, bare: App, verifiesPerSecond: number) =>
   Effect.gen(function*() {
-    const plan = yield* prepare(app.url, SESSIONS)
-    const r = yield* Effect.promise(() => cannon(app.url, app.child.pid!, plan))
-    const bound = yield* floor(bare, "respond", SESSIONS, verifiesPerSecond)
+    const plan = yield* prepare(app.url, SESSIONS + WARM_UP)
+    const r = yield* Effect.promise(() => cannon(app.url, app.child.pid!, plan.slice(WARM_UP), plan.slice(0, WARM_UP)))
+    const bound = yield* floor(bare, "respond", SESSIONS, WARM_UP, verifiesPerSecond)
     return row({
       id: 3,
       name: "HTTP respond path (valid BIP-340)",

@@ -114,15 +114,29 @@ interface Decoded {
   readonly payload: unknown
 }
 
+/**
+ * JSON as a string body: Node writes a string straight after the head in one write, where a
+ * Uint8Array (the platform's JSON body) is first encoded by TextEncoder, then wrapped in a Buffer.
+ */
+const json = (body: unknown, status: number) => HttpServerResponse.raw(JSON.stringify(body), { status, contentType: "application/json" })
+
+/** The bytes or text a response carries, with their type: the fast path's JSON strings and the module bodies' bytes. */
+const contentOf = (body: HttpServerResponse.HttpServerResponse["body"]): { readonly type: string; readonly content: Uint8Array | string } | undefined =>
+  body._tag === "Uint8Array"
+    ? { type: body.contentType, content: body.body }
+    : body._tag === "Raw" && typeof body.body === "string"
+    ? { type: body.contentType ?? "application/json", content: body.body }
+    : undefined
+
 const write = (res: ServerResponse, response: HttpServerResponse.HttpServerResponse, extra?: Readonly<Record<string, string>>) => {
-  const body = response.body._tag === "Uint8Array" ? response.body : undefined
   const headers: Record<string, string> = { ...response.headers, ...extra }
+  const body = contentOf(response.body)
   if (body !== undefined) {
-    headers["content-type"] = body.contentType
-    headers["content-length"] = String(body.body.length)
+    headers["content-type"] = body.type
+    headers["content-length"] = String(typeof body.content === "string" ? Buffer.byteLength(body.content) : body.content.length)
   }
   res.writeHead(response.status, headers)
-  res.end(body?.body)
+  res.end(body?.content)
 }
 
 export const make = Effect.gen(function*() {
@@ -149,7 +163,7 @@ export const make = Effect.gen(function*() {
   const success = (c: Compiled, value: unknown) => {
     const last = lastSuccess.get(c)
     if (last !== undefined && last.value === value) return last.response
-    const response = HttpServerResponse.unsafeJson(c.success.encode(value), { status: c.success.status })
+    const response = json(c.success.encode(value), c.success.status)
     lastSuccess.set(c, { value, response })
     return response
   }
@@ -198,7 +212,7 @@ export const make = Effect.gen(function*() {
       const failure = Cause.failureOption(exit.cause)
       const declared = Option.isSome(failure) ? c.errors.find((e) => e.is(failure.value)) : undefined
       if (declared !== undefined && Option.isSome(failure)) {
-        return HttpServerResponse.unsafeJson(declared.encode(failure.value), { status: declared.status })
+        return json(declared.encode(failure.value), declared.status)
       }
       yield* Effect.logError("unhandled failure", exit.cause).pipe(Effect.annotateLogs({ method: req.method ?? "", route: c.template }))
       return pick(guard.modules, c.template).internal()

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { HttpApi, HttpServerResponse, UrlParams } from "@effect/platform"
-import { Cause, Clock, Context, Effect, Either, Exit, FiberRef, Layer, Option, Runtime, Schema } from "effect"
+import { Cause, Clock, Context, Effect, Either, Exit, FiberRef, HashMap, Layer, Option, Runtime, Schema } from "effect"
 import { CorsConfig, ServerConfig } from "../config.js"
 import { CurrentRateLimit } from "../../ports/rate-limiter.js"
 import { Metrics } from "../../ports/metrics.js"
@@ -222,7 +222,10 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const t0 = performance.now()
       const requestId = requestIdOf(req.headers["x-request-id"] as string | undefined)
-      const admitted = yield* guard.tryAdmit(answer(c, req, input).pipe(Effect.annotateLogs("request_id", requestId)))
+      // The fiber is this request's alone, so the annotation is set for the rest of it rather than
+      // scoped with annotateLogs (whose restore on exit tripled its cost).
+      yield* FiberRef.update(FiberRef.currentLogAnnotations, HashMap.set("request_id", requestId as unknown))
+      const admitted = yield* guard.tryAdmit(answer(c, req, input))
       if (Option.isNone(admitted)) return guard.handOver(req, res, body)
       const response = admitted.value
       write(res, response, guard.admission.draining ? { ...c.security, "x-request-id": requestId, connection: "close" } : { ...c.security, "x-request-id": requestId })

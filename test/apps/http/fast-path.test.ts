@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import type { KeyringPair } from "@polkadot/keyring/types"
-import { Effect, TestClock } from "effect"
+import { Effect, HashMap, Logger, Option, TestClock } from "effect"
 import { Commitments } from "../../../core/epochs/commitments.js"
 import { devPair, signHex } from "../../support/epochs.js"
 import { request, type JsonResponse, type RunningApp, startApp } from "../../support/http-app.js"
@@ -171,5 +171,21 @@ describe("fast path", () => {
       expect(responses.at(-1)!.status).toBe(429)
       expect(responses.at(-1)!.headers.get("retry-after")).not.toBeNull()
       expect(fast.fastPathServed()).toBe(responses.length)
+    }))
+
+  it.scoped("puts the request's id on every log line the request causes", () =>
+    Effect.gen(function*() {
+      const lines: Array<{ readonly message: string; readonly requestId: unknown }> = []
+      const capture = Logger.make(({ annotations, message }) => {
+        lines.push({ message: String(message), requestId: Option.getOrUndefined(HashMap.get(annotations, "request_id")) })
+      })
+      const app = yield* startApp(ENV).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)))
+      const s = yield* challenged(app)
+      const served = app.fastPathServed()
+      yield* json(app, "POST", `/sessions/${s.id}/respond`, { signature: s.signature }, { "x-request-id": "req-logged" })
+      expect(app.fastPathServed()).toBe(served + 1)
+      const accepted = lines.filter((l) => l.message.includes("SignatureAccepted"))
+      expect(accepted).toHaveLength(1)
+      expect(accepted[0]!.requestId).toBe("req-logged")
     }))
 })

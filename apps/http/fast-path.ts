@@ -190,32 +190,34 @@ export const make = Effect.gen(function*() {
     return { path: path.right, urlParams: urlParams.right, payload: decoded.right }
   }
 
-  /** The handler's answer, as the router renders it, with the limiter's headers where the group adds them. */
-  const answer = (c: Compiled, req: IncomingMessage, input: Decoded) =>
-    Effect.gen(function*() {
-      served++
-      if (c.route.rateLimitHeaders) yield* FiberRef.set(CurrentRateLimit, Option.none())
-      const exit = yield* Effect.exit(c.route.handle(input as Parameters<FastRoute["handle"]>[0]))
-      const response = yield* render(c, req, exit)
-      if (!c.route.rateLimitHeaders) return response
-      const decision = yield* FiberRef.get(CurrentRateLimit)
-      if (Option.isNone(decision)) return response
-      const now = yield* Clock.currentTimeMillis
-      return HttpServerResponse.setHeaders(response, rateLimitHeadersFor(decision.value, now))
-    })
-
   /** The router's answer for the handler's exit: the success or declared error through its schema, else the module's 500. */
-  const render = (c: Compiled, req: IncomingMessage, exit: Exit.Exit<unknown, unknown>) =>
-    Effect.gen(function*() {
-      if (Exit.isSuccess(exit)) return success(c, exit.value)
-      if (Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
-      const failure = Cause.failureOption(exit.cause)
-      const declared = Option.isSome(failure) ? c.errors.find((e) => e.is(failure.value)) : undefined
-      if (declared !== undefined && Option.isSome(failure)) {
-        return json(declared.encode(failure.value), declared.status)
-      }
-      yield* Effect.logError("unhandled failure", exit.cause).pipe(Effect.annotateLogs({ method: req.method ?? "", route: c.template }))
-      return pick(guard.modules, c.template).internal()
+  const render = (c: Compiled, req: IncomingMessage, exit: Exit.Exit<unknown, unknown>): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+    if (Exit.isSuccess(exit)) return Effect.succeed(success(c, exit.value))
+    if (Cause.isInterruptedOnly(exit.cause)) return Effect.interrupt
+    const failure = Cause.failureOption(exit.cause)
+    const declared = Option.isSome(failure) ? c.errors.find((e) => e.is(failure.value)) : undefined
+    if (declared !== undefined && Option.isSome(failure)) return Effect.succeed(json(declared.encode(failure.value), declared.status))
+    return Effect.as(
+      Effect.logError("unhandled failure", exit.cause).pipe(Effect.annotateLogs({ method: req.method ?? "", route: c.template })),
+      pick(guard.modules, c.template).internal()
+    )
+  }
+
+  /** With the limiter's headers on it, for the groups that add them: the decision the handler left in CurrentRateLimit. */
+  const withRateLimit = (response: HttpServerResponse.HttpServerResponse) =>
+    Effect.flatMap(FiberRef.get(CurrentRateLimit), (decision) =>
+      Option.isNone(decision)
+        ? Effect.succeed(response)
+        : Effect.map(Clock.currentTimeMillis, (now) => HttpServerResponse.setHeaders(response, rateLimitHeadersFor(decision.value, now))))
+
+  /** The handler's answer, as the router renders it (combinators rather than generators: this runs on every request). */
+  const answer = (c: Compiled, req: IncomingMessage, input: Decoded) =>
+    Effect.suspend(() => {
+      served++
+      const rendered = Effect.flatMap(Effect.exit(c.route.handle(input as Parameters<FastRoute["handle"]>[0])), (exit) => render(c, req, exit))
+      return c.route.rateLimitHeaders
+        ? Effect.zipRight(FiberRef.set(CurrentRateLimit, Option.none()), Effect.flatMap(rendered, withRateLimit))
+        : rendered
     })
 
   const serve = (c: Compiled, req: IncomingMessage, res: ServerResponse, path: string, input: Decoded, body: string | undefined) =>

@@ -2,6 +2,7 @@ import { blake2b } from "@noble/hashes/blake2.js"
 import { base58 } from "@scure/base"
 import { Either } from "effect"
 import { utf8 } from "../shared/hash.js"
+import { recentCache } from "../shared/recent-cache.js"
 
 /** Bittensor (and generic Substrate) addresses use SS58 network prefix 42. */
 export const SS58_PREFIX = 42
@@ -38,9 +39,8 @@ const decode = (address: string): Either.Either<Uint8Array, Ss58Problem> => {
 // base58 plus the blake2b checksum was a large share of what a refused request costs (bench row 5).
 // Hotkeys are a small set (256 neurons), so valid addresses are remembered. Only valid ones: they
 // are all 47–48 characters, so the cache's memory is bounded by its entry count; any string a
-// client sends could be an invalid one. Oldest entries go first (Map keeps insertion order).
-const DECODED_CACHE_SIZE = 4096
-const decodedKeys = new Map<string, Uint8Array>()
+// client sends could be an invalid one. Between 4,096 and 8,192 of the latest are kept.
+const decodedKeys = recentCache<string, Uint8Array>(4096)
 
 /**
  * Decode an SS58 account address (prefix 42, 32-byte public key). Pure and
@@ -53,7 +53,6 @@ export const decodeSs58 = (address: string): Either.Either<Uint8Array, Ss58Probl
   if (known !== undefined) return Either.right(known.slice())
   const result = decode(address)
   if (Either.isRight(result)) {
-    if (decodedKeys.size >= DECODED_CACHE_SIZE) decodedKeys.delete(decodedKeys.keys().next().value!)
     decodedKeys.set(address, result.right.slice())
   }
   return result

@@ -1,6 +1,7 @@
 import { canonicalJson } from "../shared/canonical-json.js"
 import { sha256Bytes, sha256Hex } from "../shared/hash.js"
 import { bytesToHex } from "../shared/hex.js"
+import { recentCache } from "../shared/recent-cache.js"
 import type { IntentData, SessionType } from "./model.js"
 
 /** Domain separator: a signature over one of our challenges is useless anywhere else. */
@@ -40,13 +41,12 @@ interface Digest {
 
 // The same challenge is hashed when it is issued (its message_hash), when the answer is verified and
 // when the answer shows it again: the digests of recent challenges are kept, by their data.
-const recent = new Map<string, Digest>()
-const RECENT = 4096
+// 8,192 to 16,384 of them: a few MB, more than a busy gateway has outstanding within a challenge's lifetime.
+const recent = recentCache<string, Digest>(8192)
 
 const digestOf = (data: string): Digest => {
   const known = recent.get(data)
   if (known !== undefined) return known
-  if (recent.size >= RECENT) recent.delete(recent.keys().next().value!)
   const digest: Digest = { bytes: sha256Bytes(data) }
   recent.set(data, digest)
   return digest

@@ -170,24 +170,27 @@ export interface RespondDecision extends Decision {
  * first valid signature; later responses, even with the same signature, are
  * rejected. The third invalid signature fails the session.
  */
-export const respond = (
-  s: Session,
-  cmd: Respond,
-  now: number
-): Either.Either<RespondDecision, InvalidSessionState | ChallengeAlreadyUsed | ChallengeExpired | PubkeyMismatch> => {
+export type RespondRefusal = InvalidSessionState | ChallengeAlreadyUsed | ChallengeExpired | PubkeyMismatch
+
+/**
+ * Why `respond` would refuse this answer whatever its signature, or undefined
+ * when it would take it: the checks the service runs before it verifies.
+ */
+export const respondRefusal = (s: Session, cmd: Omit<Respond, "signature" | "valid">, now: number): RespondRefusal | undefined => {
   const challenge = s.challenge
-  if (challenge === null) return Either.left(invalidState(s, "respond", "no challenge was issued"))
-  if (challenge.is_used) {
-    return Either.left(new ChallengeAlreadyUsed({ session_id: s.session_id, challenge_id: challenge.challenge_id }))
-  }
-  if (s.status !== "challenge_sent") return Either.left(invalidState(s, "respond"))
-  if (challenge.challenge_id !== cmd.challenge_id) {
-    return Either.left(invalidState(s, "respond", "the challenge was replaced; sign the new one"))
-  }
-  if (cmd.user_pubkey !== s.user_pubkey) return Either.left(new PubkeyMismatch({ session_id: s.session_id }))
-  if (now >= challenge.expires_at) {
-    return Either.left(new ChallengeExpired({ session_id: s.session_id, challenge_id: challenge.challenge_id }))
-  }
+  if (challenge === null) return invalidState(s, "respond", "no challenge was issued")
+  if (challenge.is_used) return new ChallengeAlreadyUsed({ session_id: s.session_id, challenge_id: challenge.challenge_id })
+  if (s.status !== "challenge_sent") return invalidState(s, "respond")
+  if (challenge.challenge_id !== cmd.challenge_id) return invalidState(s, "respond", "the challenge was replaced; sign the new one")
+  if (cmd.user_pubkey !== s.user_pubkey) return new PubkeyMismatch({ session_id: s.session_id })
+  if (now >= challenge.expires_at) return new ChallengeExpired({ session_id: s.session_id, challenge_id: challenge.challenge_id })
+  return undefined
+}
+
+export const respond = (s: Session, cmd: Respond, now: number): Either.Either<RespondDecision, RespondRefusal> => {
+  const refusal = respondRefusal(s, cmd, now)
+  if (refusal !== undefined) return Either.left(refusal)
+  const challenge = s.challenge!
   if (cmd.valid) {
     const next = changeStatus(s, "awaiting_signature", now, {
       challenge: { ...challenge, is_used: true, signature: cmd.signature }

@@ -144,13 +144,8 @@ export const make = (settings: SigningSettings) =>
         const live = Option.isNone(Machine.expireIfDue(session, now))
         const challenge = session.challenge
         if (live) {
-          const probe = Machine.respond(session, {
-            challenge_id: challenge?.challenge_id ?? "",
-            user_pubkey: userPubkey,
-            signature: input.signature,
-            valid: true
-          }, now)
-          if (Either.isLeft(probe)) return yield* probe.left
+          const refusal = Machine.respondRefusal(session, { challenge_id: challenge?.challenge_id ?? "", user_pubkey: userPubkey }, now)
+          if (refusal !== undefined) return yield* refusal
         }
         // An expired session skips verification; the transition below saves it
         // as expired and answers SessionExpired.

@@ -231,6 +231,15 @@ describe("signing machines (property)", () => {
           modelStep(model, c, now, challengeSeq)
           if (Either.isRight(out)) s = out.right.session
 
+          // The service's check before it verifies refuses exactly what the transition itself would.
+          for (const [challengeId, pubkey] of [[s.challenge?.challenge_id ?? "", s.user_pubkey], ["c-stale", s.user_pubkey], [s.challenge?.challenge_id ?? "", "ff".repeat(32)]] as const) {
+            const refusal = Machine.respondRefusal(s, { challenge_id: challengeId, user_pubkey: pubkey }, now)
+            for (const valid of [true, false]) {
+              const decided = Machine.respond(s, { challenge_id: challengeId, user_pubkey: pubkey, signature: "ab".repeat(64), valid }, now)
+              expect(Either.isLeft(decided) ? decided.left : undefined).toEqual(refusal)
+            }
+          }
+
           expect(s.status).toBe(model.status)
           expect(s.ceremony?.status ?? null).toBe(model.ceremony?.status ?? null)
           if (model.ceremony !== null) expect(s.ceremony!.current_step).toBe(model.ceremony.current)

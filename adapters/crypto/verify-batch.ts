@@ -12,6 +12,9 @@
  * little-endian), signature (64), key (32), message.
  */
 
+import { verifySchnorr } from "./schnorr-libsecp.js"
+import { verifySr25519 } from "./sr25519-wasm.js"
+
 export type Scheme = 0 | 1
 
 export interface Verification {
@@ -20,6 +23,10 @@ export interface Verification {
   readonly message: Uint8Array
   readonly key: Uint8Array
 }
+
+/** One verification, with the functions the in-process adapters call: what a thread does with each entry, and the pool without one. */
+export const check = ({ key, message, scheme, signature }: Verification): boolean =>
+  scheme === 0 ? verifySchnorr(signature, message, key) : verifySr25519(signature, message, key)
 
 const HEADER = 3
 const SIGNATURE = 64

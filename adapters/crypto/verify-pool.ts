@@ -6,9 +6,7 @@ import { waitReady } from "@polkadot/wasm-crypto"
 import { Context, Data, Effect, Layer, Runtime } from "effect"
 import { SchnorrVerifier } from "../../ports/schnorr-verifier.js"
 import { Sr25519Verifier } from "../../ports/sr25519-verifier.js"
-import { verifySchnorr } from "./schnorr-libsecp.js"
-import { verifySr25519 } from "./sr25519-wasm.js"
-import { packable, pack, type Scheme, type Verification } from "./verify-batch.js"
+import { check, packable, pack, type Scheme, type Verification } from "./verify-batch.js"
 import type { VerifyReply, VerifyRequest } from "./verify-worker.js"
 
 /*
@@ -31,9 +29,6 @@ export class VerifyPool extends Context.Tag("relaygate/crypto/VerifyPool")<Verif
   /** Verifier threads still running. */
   readonly threads: () => number
 }>() {}
-
-const inProcess = ({ key, message, scheme, signature }: Verification): boolean =>
-  scheme === 0 ? verifySchnorr(signature, message, key) : verifySr25519(signature, message, key)
 
 export interface WorkerEntry {
   /** The worker module, or a script that loads it (`eval`). */
@@ -104,7 +99,7 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
       thread.sent.clear()
       thread.queued = []
       thread.load = 0
-      answer(held, (p) => inProcess(p.verification))
+      answer(held, (p) => check(p.verification))
       Runtime.runFork(runtime)(Effect.logWarning("a signature verification thread stopped; verifying in-process").pipe(
         Effect.annotateLogs({ cause: String(cause), handed_back: held.length })
       ))
@@ -163,7 +158,7 @@ export const make = (threads: number, entry: WorkerEntry = workerEntry()) =>
           const verification: Verification = { scheme, signature, message, key }
           let best: Thread | undefined
           for (const t of pool) if (t.alive && (best === undefined || t.load < best.load)) best = t
-          if (best === undefined || !packable(verification)) return resume(Effect.succeed(inProcess(verification)))
+          if (best === undefined || !packable(verification)) return resume(Effect.succeed(check(verification)))
           const pending: Pending = { verification, resume: (valid) => resume(Effect.succeed(valid)), cancelled: false }
           best.queued.push(pending)
           best.load++

@@ -1,14 +1,12 @@
 import { parentPort } from "node:worker_threads"
 import { waitReady } from "@polkadot/wasm-crypto"
-import { verifySchnorr } from "./schnorr-libsecp.js"
-import { verifySr25519 } from "./sr25519-wasm.js"
-import { unpack } from "./verify-batch.js"
+import { check, unpack } from "./verify-batch.js"
 
 /*
  * One verifier thread of verify-pool.ts: for a batch (an id and the packed
  * verifications, verify-batch.ts) it answers each verification as soon as it
- * is checked, with the batch id, its index and the result, using the same
- * functions the in-process adapters call.
+ * is checked, with the batch id, its index and the result (`check`, the
+ * functions the in-process adapters call).
  */
 
 export type VerifyRequest = readonly [batch: number, packed: Uint8Array]
@@ -18,10 +16,7 @@ const port = parentPort
 if (port !== null) {
   await waitReady()
   port.on("message", ([batch, packed]: VerifyRequest) => {
-    unpack(packed).forEach((v, i) => {
-      const valid = v.scheme === 0 ? verifySchnorr(v.signature, v.message, v.key) : verifySr25519(v.signature, v.message, v.key)
-      port.postMessage([batch, i, valid] satisfies VerifyReply)
-    })
+    unpack(packed).forEach((v, i) => port.postMessage([batch, i, check(v)] satisfies VerifyReply))
   })
   port.postMessage("ready")
 }

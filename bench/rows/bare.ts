@@ -4,7 +4,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { Effect } from "effect"
 import { bytesToHex } from "../../core/shared/hex.js"
 import type { App } from "./app-process.js"
-import { cannon, describeLoad, type Planned } from "./load.js"
+import { measureLoad, describeLoad, type Planned } from "./load.js"
 
 /** Valid respond requests for the bare server: each session id signed once (BIP-340 over sha256 of the id). */
 const respondPlan = (n: number): ReadonlyArray<Planned> => {
@@ -37,7 +37,7 @@ const currentPlan = async (n: number): Promise<ReadonlyArray<Planned>> => {
 export const floor = (bare: App, route: "respond" | "current", n: number, warmUp: number, verifiesPerSecond: number) =>
   Effect.promise(async () => {
     const plan = route === "respond" ? respondPlan(n + warmUp) : await currentPlan(n + warmUp)
-    const r = await cannon(bare.url, bare.child.pid!, plan.slice(warmUp), plan.slice(0, warmUp))
+    const r = await measureLoad(bare.url, bare.child.pid!, plan.slice(warmUp), plan.slice(0, warmUp))
     const failed = r.non2xx + r.errors
     return `floor, bare node:http + the same verifier thread under the same load: ${Math.round(r.rps).toLocaleString("en-US")} req/s ` +
       `(${(r.rps / verifiesPerSecond).toFixed(3)} of the verifier; ${describeLoad(r)}${failed === 0 ? "" : `; ${failed} failed`})`

@@ -7,7 +7,7 @@ import { bytesToHex } from "../../core/shared/hex.js"
 import { row } from "../harness.js"
 import { floor } from "./bare.js"
 import type { App } from "./app-process.js"
-import { cannon, describeLoad, loadProblems, type Planned } from "./load.js"
+import { measureLoad, describeLoad, loadProblems, type Planned } from "./load.js"
 
 /** The route allows 10 requests per minute per hotkey; the plan stays within it so every request is served. */
 const PER_HOTKEY = 10
@@ -44,7 +44,7 @@ export const httpEpochs = (app: App, bare: App, verifiesPerSecond: number) =>
   Effect.gen(function*() {
     const warmUp = yield* signedCurrentRequests(WARM_UP_HOTKEYS, PER_HOTKEY)
     const plan = yield* signedCurrentRequests(HOTKEYS, PER_HOTKEY)
-    const r = yield* Effect.promise(() => cannon(app.url, app.child.pid!, plan, warmUp))
+    const r = yield* Effect.promise(() => measureLoad(app.url, app.child.pid!, plan, warmUp))
     const bound = yield* floor(bare, "current", HOTKEYS * PER_HOTKEY, WARM_UP_HOTKEYS * PER_HOTKEY, verifiesPerSecond)
     return row({
       id: 4,

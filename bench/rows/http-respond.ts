@@ -5,7 +5,7 @@ import { bytesToHex, hexToBytes } from "../../core/shared/hex.js"
 import { row } from "../harness.js"
 import { floor } from "./bare.js"
 import type { App } from "./app-process.js"
-import { cannon, describeLoad, loadProblems, type Planned } from "./load.js"
+import { measureLoad, describeLoad, loadProblems, type Planned } from "./load.js"
 
 // Enough for a few seconds of load: the rate is taken over the answers, so a short run is noisy.
 const SESSIONS = 6_000
@@ -53,7 +53,7 @@ export const prepare = (url: string, n: number) =>
 export const httpRespond = (app: App, bare: App, verifiesPerSecond: number) =>
   Effect.gen(function*() {
     const plan = yield* prepare(app.url, SESSIONS + WARM_UP)
-    const r = yield* Effect.promise(() => cannon(app.url, app.child.pid!, plan.slice(WARM_UP), plan.slice(0, WARM_UP)))
+    const r = yield* Effect.promise(() => measureLoad(app.url, app.child.pid!, plan.slice(WARM_UP), plan.slice(0, WARM_UP)))
     const bound = yield* floor(bare, "respond", SESSIONS, WARM_UP, verifiesPerSecond)
     return row({
       id: 3,

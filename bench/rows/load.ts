@@ -51,7 +51,7 @@ const cpuSeconds = (pid: number, stat = `/proc/${pid}/stat`): number => {
  * whether it was saturated or starved by other processes on a shared machine;
  * the window ends at the last answer.
  */
-export const cannon = async (url: string, pid: number, plan: ReadonlyArray<Planned>, warmUp: ReadonlyArray<Planned>): Promise<LoadResult> => {
+export const measureLoad = async (url: string, pid: number, plan: ReadonlyArray<Planned>, warmUp: ReadonlyArray<Planned>): Promise<LoadResult> => {
   const port = Number(new URL(url).port)
   const warm = await run(port, warmUp, 32)
   if (warm.errors > 0 || warm.answers.some((a) => a.status < 200 || a.status >= 300)) {

@@ -165,11 +165,6 @@ export interface RespondDecision extends Decision {
   readonly attempts_left: number
 }
 
-/**
- * Applies a verified (or failed) response. The challenge is consumed by the
- * first valid signature; later responses, even with the same signature, are
- * rejected. The third invalid signature fails the session.
- */
 export type RespondRefusal = InvalidSessionState | ChallengeAlreadyUsed | ChallengeExpired | PubkeyMismatch
 
 /**
@@ -187,6 +182,11 @@ export const respondRefusal = (s: Session, cmd: Omit<Respond, "signature" | "val
   return undefined
 }
 
+/**
+ * Applies a verified (or failed) response. The challenge is consumed by the
+ * first valid signature; later responses, even with the same signature, are
+ * rejected. The third invalid signature fails the session.
+ */
 export const respond = (s: Session, cmd: Respond, now: number): Either.Either<RespondDecision, RespondRefusal> => {
   const refusal = respondRefusal(s, cmd, now)
   if (refusal !== undefined) return Either.left(refusal)

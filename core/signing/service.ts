@@ -37,6 +37,12 @@ export interface SweepReport {
 type Command<A, E = never> = Effect.Effect<A, E | SessionNotFound | SessionExpired | InvalidSessionState | StoreUnavailable>
 
 /** Session and challenge use cases: load, decide with the machine, save atomically, log what happened. */
+/** A wallet's answer to a challenge; `user_pubkey` is optional: when given it must be the session's key. */
+export interface RespondInput {
+  readonly signature: string
+  readonly user_pubkey?: string | undefined
+}
+
 export class SessionService extends Context.Tag("relaygate/SessionService")<
   SessionService,
   {
@@ -49,8 +55,7 @@ export class SessionService extends Context.Tag("relaygate/SessionService")<
     readonly issueChallenge: (sessionId: string) => Command<{ readonly session: Session; readonly challenge: Challenge }>
     readonly respond: (
       sessionId: string,
-      /** `user_pubkey` is optional: when given it must be the session's key. */
-      input: { readonly signature: string; readonly user_pubkey?: string | undefined }
+      input: RespondInput
     ) => Command<Session, ChallengeExpired | ChallengeAlreadyUsed | InvalidSignature | PubkeyMismatch>
     readonly complete: (sessionId: string, resultData: unknown) => Command<Session>
     readonly fail: (sessionId: string, reason: string) => Command<Session>
@@ -134,7 +139,7 @@ export const make = (settings: SigningSettings) =>
       }),
 
       // Every respond request runs it (bench row 3).
-      respond: hotFn("SessionService.respond")(function*(sessionId: string, input: { readonly signature: string; readonly user_pubkey?: string | undefined }) {
+      respond: hotFn("SessionService.respond")(function*(sessionId: string, input: RespondInput) {
         const now = yield* Clock.currentTimeMillis
         const session = yield* load(sessionId)
         const userPubkey = input.user_pubkey === undefined ? session.user_pubkey : normalizeXOnlyPubkey(input.user_pubkey)
